@@ -1,1 +1,3 @@
-return 0;
+using Headscale.Api.Cli;
+
+return await CliApplication.RunAsync(args);

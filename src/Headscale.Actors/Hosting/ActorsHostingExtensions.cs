@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using Headscale.Actors.Identity;
+using Headscale.Actors.Persistence;
+using Headscale.Actors.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Headscale.Actors.Hosting;
+
+/// <summary>The composition root of the actor layer: one call from the host wires everything.</summary>
+public static class ActorsHostingExtensions
+{
+    /// <summary>
+    /// Adds the ActorSystem (a cluster member with sharding, SQL persistence and our serializer),
+    /// the journal database helper and the facades the API layer talks to.
+    /// </summary>
+    public static IServiceCollection AddHeadscaleActors(this IServiceCollection services, HeadscaleActorsOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(new JournalDatabase(options.Database));
+        services.AddSingleton<IIdAllocator, IdAllocatorFacade>();
+        services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
+        return services;
+    }
+
+    /// <summary>The builder half of <see cref="AddHeadscaleActors"/>, usable from tests.</summary>
+    public static AkkaConfigurationBuilder WithHeadscaleActors(this AkkaConfigurationBuilder builder, HeadscaleActorsOptions options)
+    {
+        var hocon = HoconFiles.FallbackPath(options.HoconDirectory);
+        if (!File.Exists(hocon))
+        {
+            throw new FileNotFoundException($"Akka HOCON fallbacks not found at {hocon}", hocon);
+        }
+
+        return builder
+            .AddHoconFile(hocon, HoconAddMode.Append)
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithHeadscaleSerialization()
+            .WithRemoting(options.Cluster.Hostname, options.Cluster.Port)
+            .WithClustering(new ClusterOptions { SeedNodes = options.Cluster.SeedNodes.ToArray() })
+            .WithSqlPersistence(
+                options.Database.ConnectionString,
+                options.Database.Linq2DbProvider,
+                autoInitialize: true)
+            .WithIdAllocator()
+            .AddStartup((system, _) =>
+            {
+                if (options.Cluster.SeedNodes.IsEmpty)
+                {
+                    // A single host: form a one-member cluster with ourselves.
+                    var cluster = Cluster.Get(system);
+                    cluster.Join(cluster.SelfAddress);
+                }
+            });
+    }
+
+    /// <summary>Binds every <see cref="IHeadscaleSerializable"/> type to <see cref="HeadscaleSerializer"/>.</summary>
+    public static AkkaConfigurationBuilder WithHeadscaleSerialization(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer(
+            "headscale",
+            [typeof(IHeadscaleSerializable)],
+            system => new HeadscaleSerializer(system));
+
+    /// <summary>The id allocator as a cluster singleton with a proxy in the registry.</summary>
+    public static AkkaConfigurationBuilder WithIdAllocator(this AkkaConfigurationBuilder builder) =>
+        builder.WithSingleton<IdAllocatorSingleton>(
+            "id-allocator",
+            Props.Create(() => new IdAllocatorActor()),
+            new ClusterSingletonOptions(),
+            createProxyToo: true);
+}

@@ -1,0 +1,135 @@
+using Headscale.Actors.Hosting;
+using Headscale.Actors.Persistence;
+using Headscale.Api.Configuration;
+using Headscale.Api.Endpoints;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Prometheus;
+
+namespace Headscale.Api.Hosting;
+
+/// <summary>The composition root of <c>headscale serve</c>: listeners, services and endpoints.</summary>
+public static class ServerHost
+{
+    /// <summary>How long a stop (SIGTERM) may take: Kestrel drains, the member leaves, the journal flushes.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    public static WebApplication Build(HeadscaleConfig config, NoiseKey noiseKey)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(ServerHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        ConfigureLogging(builder.Logging, config.Log);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(noiseKey);
+        builder.Services.AddHeadscaleActors(new HeadscaleActorsOptions
+        {
+            Database = config.Database,
+            Cluster = config.Cluster,
+        });
+
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
+
+        var app = builder.Build();
+        app.UseRouting();
+        app.Use(RejectWrongListener);
+        app.MapServerInfoEndpoints();
+        if (config.MetricsListenAddress is not null)
+        {
+            app.MapMetrics().WithMetadata(new ServedOnAttribute(ListenerKind.Metrics));
+        }
+
+        return app;
+    }
+
+    /// <summary>Prepares the journal database before the actor system starts (SQLite directory and WAL).</summary>
+    public static Task PrepareAsync(WebApplication app, CancellationToken cancellationToken) =>
+        app.Services.GetRequiredService<JournalDatabase>().PrepareAsync(cancellationToken);
+
+    /// <summary>One line per listener once they are bound, so operators (and tests) see what is open.</summary>
+    public static void LogStarted(WebApplication app)
+    {
+        var config = app.Services.GetRequiredService<HeadscaleConfig>();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Headscale.Server");
+        log.LogInformation("headscale {Version} serving {ServerUrl} on {ListenAddress}; metrics on {MetricsAddress}; database {Database}; config {ConfigFile}",
+            BuildInfo.ProductVersion,
+            config.ServerUrl,
+            config.ListenAddress,
+            config.MetricsListenAddress?.ToString() ?? "(disabled)",
+            config.Database.Describe(),
+            config.FilePath ?? "(none: defaults)");
+    }
+
+    private static void ConfigureListeners(KestrelServerOptions kestrel, HeadscaleConfig config)
+    {
+        kestrel.AddServerHeader = false;
+        kestrel.Listen(config.ListenAddress.EndPoint, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(MarkListener(ListenerKind.Main));
+        });
+
+        if (config.MetricsListenAddress is { } metrics)
+        {
+            kestrel.Listen(metrics.EndPoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(MarkListener(ListenerKind.Metrics));
+            });
+        }
+    }
+
+    private static Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate> MarkListener(ListenerKind kind)
+    {
+        var feature = new ListenerFeature(kind);
+        return next => connection =>
+        {
+            connection.Features.Set(feature);
+            return next(connection);
+        };
+    }
+
+    /// <summary>
+    /// Endpoints are tied to one listener: metrics never answer on the public port and the public
+    /// endpoints never answer on the metrics port. Anything else is a plain 404.
+    /// </summary>
+    private static Task RejectWrongListener(HttpContext context, RequestDelegate next)
+    {
+        var listener = context.Features.Get<ListenerFeature>()?.Kind ?? ListenerKind.Main;
+        var servedOn = context.GetEndpoint()?.Metadata.GetMetadata<ServedOnAttribute>()?.Kind ?? ListenerKind.Main;
+        if (listener != servedOn)
+        {
+            context.SetEndpoint(null);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return next(context);
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, LogConfig log)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(log.Level);
+        // Kestrel and routing chatter at Information is noise for operators.
+        logging.AddFilter("Microsoft.AspNetCore", log.Level > LogLevel.Warning ? log.Level : LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", log.Level);
+        if (log.Json)
+        {
+            logging.AddJsonConsole(o => o.TimestampFormat = "O");
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+    }
+}
