@@ -10,4 +10,6 @@ namespace Headscale.Actors.Serialization;
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(IdAllocatorEvents.IdsReserved))]
 [JsonSerializable(typeof(IdAllocatorState))]
+[JsonSerializable(typeof(IdAllocatorCommands.AllocateId))]
+[JsonSerializable(typeof(IdAllocatorCommands.IdAllocated))]
 internal sealed partial class PersistedJsonContext : JsonSerializerContext;

@@ -14,6 +14,8 @@ public static class SerializableTypes
     [
         ("ida.r", typeof(IdAllocatorEvents.IdsReserved), PersistedJsonContext.Default.IdsReserved),
         ("ida.s", typeof(IdAllocatorState), PersistedJsonContext.Default.IdAllocatorState),
+        ("ida.a", typeof(IdAllocatorCommands.AllocateId), PersistedJsonContext.Default.AllocateId),
+        ("ida.ad", typeof(IdAllocatorCommands.IdAllocated), PersistedJsonContext.Default.IdAllocated),
     ];
 
     public static readonly FrozenDictionary<Type, (string Manifest, JsonTypeInfo Info)> ByType =

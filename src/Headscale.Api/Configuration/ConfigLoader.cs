@@ -93,6 +93,12 @@ public static class ConfigLoader
             problems.Add(new ConfigProblem(path, $"not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}"));
             return;
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this (without a position) on some unterminated constructs.
+            problems.Add(new ConfigProblem(path, $"not valid YAML (an unterminated [ ], {{ }} or quote?): {e.Message}"));
+            return;
+        }
         catch (IOException e)
         {
             problems.Add(new ConfigProblem(path, $"cannot be read: {e.Message}"));

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the whole test suite, as CI does. Installs the server programs the integration tests start
+# (PostgreSQL) when they are missing and we may install; prints "N passed, N failed" at the end.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing ${missing[*]} ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "The integration tests need: ${missing[*]} (Debian: sudo apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet test Headscale.Actors.sln -c Release \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m || status=$?
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$status" -ne 0 ]; then
+  failed=1 # the build or the runner failed before any test ran
+fi
+echo "$passed passed, $failed failed"
+exit "$status"
