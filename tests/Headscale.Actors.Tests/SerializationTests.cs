@@ -2,7 +2,10 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;
+using Headscale.Actors.ApiKeys;
+using Headscale.Actors.Auditing;
 using Headscale.Actors.Identity;
+using Headscale.Actors.Policy;
 using Headscale.Actors.Serialization;
 
 namespace Headscale.Actors.Tests;
@@ -32,7 +35,29 @@ public sealed class SerializationTests : IDisposable
         new IdAllocatorCommands.AllocateId(IdKind.User),
         new IdAllocatorCommands.IdAllocated(IdKind.PreAuthKey, ulong.MaxValue),
         new IdAllocatorState(ImmutableDictionary<IdKind, ulong>.Empty.Add(IdKind.Node, 64).Add(IdKind.ApiKey, 3)),
+        Key,
+        new ApiKeyState(ImmutableDictionary<string, ApiKeyRecord>.Empty.Add(Key.Prefix, Key), 7),
+        new ApiKeyCommands.CreateApiKey("abcdefg", "$2a$10$hash", At, At, CliCause),
+        new ApiKeyCommands.ExpireApiKey("abcdefg", At, At, ApiCause),
+        new ApiKeyCommands.DeleteApiKey("abcdefg", At, CliCause),
+        new ApiKeyCommands.GetApiKey("abcdefg"),
+        ApiKeyCommands.ListApiKeys.Instance,
+        new ApiKeyCommands.ApiKeyResult(ApiKeyCommands.ApiKeyResultCode.Conflict, Key, "exists"),
+        new ApiKeyCommands.ApiKeyList([Key]),
+        new ApiKeyEvents.ApiKeyCreated(3, "abcdefg", "$2a$10$hash", At, At, CliCause),
+        new ApiKeyEvents.ApiKeyExpired("abcdefg", At, At, ApiCause),
+        new ApiKeyEvents.ApiKeyDeleted("abcdefg", At, Cause.System),
+        new PolicyCommands.SetPolicy("{\"acls\":[]}", At, ApiCause),
+        PolicyCommands.GetPolicy.Instance,
+        new PolicyCommands.PolicyResult(PolicyCommands.PolicyResultCode.Invalid, "", null, 4, "parse error"),
+        new PolicyState(2, "{}", At),
+        new PolicyEvents.PolicyChanged(2, "{}", At, CliCause),
     ];
+
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 6, 30, 0, TimeSpan.FromHours(1));
+    private static readonly Cause CliCause = new(CauseKind.Cli, "");
+    private static readonly Cause ApiCause = new(CauseKind.ApiKey, "abcdefg");
+    private static readonly ApiKeyRecord Key = new(7, "abcdefg", "$2a$10$hash", null, At, At.AddDays(1));
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -49,6 +74,16 @@ public sealed class SerializationTests : IDisposable
         {
             var restored = Assert.IsType<IdAllocatorState>(back);
             Assert.Equal(state.ReservedUpTo.OrderBy(p => p.Key), restored.ReservedUpTo.OrderBy(p => p.Key));
+        }
+        else if (sample is ApiKeyState keys)
+        {
+            var restored = Assert.IsType<ApiKeyState>(back);
+            Assert.Equal(keys.LastId, restored.LastId);
+            Assert.Equal(keys.Keys.OrderBy(p => p.Key), restored.Keys.OrderBy(p => p.Key));
+        }
+        else if (sample is ApiKeyCommands.ApiKeyList list)
+        {
+            Assert.Equal(list.Keys, Assert.IsType<ApiKeyCommands.ApiKeyList>(back).Keys);
         }
         else
         {

@@ -4,10 +4,13 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
+using Headscale.Actors.ApiKeys;
 using Headscale.Actors.Identity;
+using Headscale.Actors.Policy;
 using Headscale.Actors.Persistence;
 using Headscale.Actors.Serialization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Headscale.Actors.Hosting;
 
@@ -22,7 +25,10 @@ public static class ActorsHostingExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton(new JournalDatabase(options.Database));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IIdAllocator, IdAllocatorFacade>();
+        services.AddSingleton<IApiKeyDirectory, ApiKeyDirectoryFacade>();
+        services.AddSingleton<IPolicyStore, PolicyStoreFacade>();
         services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
         return services;
     }
@@ -51,6 +57,8 @@ public static class ActorsHostingExtensions
                 options.Database.Linq2DbProvider,
                 autoInitialize: true)
             .WithIdAllocator()
+            .WithApiKeyDirectory()
+            .WithPolicySingleton()
             .AddStartup((system, _) =>
             {
                 if (options.Cluster.SeedNodes.IsEmpty)
@@ -74,6 +82,25 @@ public static class ActorsHostingExtensions
         builder.WithSingleton<IdAllocatorSingleton>(
             "id-allocator",
             Props.Create(() => new IdAllocatorActor()),
+            new ClusterSingletonOptions(),
+            createProxyToo: true);
+
+    /// <summary>The API key store as a cluster singleton.</summary>
+    public static AkkaConfigurationBuilder WithApiKeyDirectory(this AkkaConfigurationBuilder builder) =>
+        builder.WithSingleton<ApiKeyDirectorySingleton>(
+            "api-keys",
+            Props.Create(() => new ApiKeyDirectoryActor()),
+            new ClusterSingletonOptions(),
+            createProxyToo: true);
+
+    /// <summary>
+    /// The database-mode policy as a cluster singleton. Its validator comes from the host's
+    /// services (<see cref="IPolicyValidator"/>), so the actor layer does not choose the parser.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithPolicySingleton(this AkkaConfigurationBuilder builder) =>
+        builder.WithSingleton<PolicySingleton>(
+            "policy",
+            (_, _, resolver) => Props.Create(() => new PolicyActor(resolver.GetService<IPolicyValidator>())),
             new ClusterSingletonOptions(),
             createProxyToo: true);
 }

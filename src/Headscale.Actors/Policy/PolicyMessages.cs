@@ -1,0 +1,49 @@
+using Headscale.Actors.Auditing;
+using Headscale.Actors.Serialization;
+
+namespace Headscale.Actors.Policy;
+
+/// <summary>Commands and queries for the <see cref="PolicyActor"/> singleton (database policy mode).</summary>
+public static class PolicyCommands
+{
+    /// <summary>
+    /// Replaces the policy after validating it fully. Reply: <see cref="PolicyResult"/>; on a
+    /// validation error nothing is stored and the previous policy stays in force.
+    /// </summary>
+    public sealed record SetPolicy(string Text, DateTimeOffset Now, Cause Cause) : IHeadscaleSerializable;
+
+    /// <summary>Reply: <see cref="PolicyResult"/> with the current policy, or NotFound when none was ever set.</summary>
+    public sealed record GetPolicy : IHeadscaleSerializable
+    {
+        public static readonly GetPolicy Instance = new();
+    }
+
+    public enum PolicyResultCode
+    {
+        Ok = 0,
+        NotFound = 1,
+        Invalid = 2,
+    }
+
+    public sealed record PolicyResult(PolicyResultCode Code, string Text, DateTimeOffset? UpdatedAt, long Version, string Message) : IHeadscaleSerializable;
+}
+
+/// <summary>Events persisted by the <see cref="PolicyActor"/>. Every version is kept (history).</summary>
+public static class PolicyEvents
+{
+    public sealed record PolicyChanged(long Version, string Text, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable;
+}
+
+/// <summary>The current policy text and its version (0 = none yet).</summary>
+public sealed record PolicyState(long Version, string Text, DateTimeOffset? UpdatedAt) : IHeadscaleSerializable
+{
+    public static readonly PolicyState Empty = new(0, "", null);
+
+    public PolicyState Apply(PolicyEvents.PolicyChanged e) => new(e.Version, e.Text, e.At);
+}
+
+/// <summary>Checks a policy text completely (parse and semantic validation); returns the error or null.</summary>
+public interface IPolicyValidator
+{
+    string? Validate(string text);
+}
