@@ -91,6 +91,26 @@ public sealed class ServerLifecycleTests
     }
 
     [Fact]
+    public async Task Request_metrics_are_labelled_by_route_template_not_raw_path()
+    {
+        using var config = new TestServerConfig();
+        await using var server = await ServerProcess.StartAsync(config, Ct);
+        using var metricsClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort}") };
+
+        await server.Http.GetStringAsync("/key?v=106", Ct);
+        await server.Http.GetStringAsync("/key?v=107", Ct);
+        using var missing = await server.Http.GetAsync("/nothing/here/123", Ct);
+        var metrics = await metricsClient.GetStringAsync("/metrics", Ct);
+
+        Assert.Matches("""headscale_http_requests_total\{code="200",method="GET",path="/key"\} [2-9]""", metrics);
+        Assert.Contains("""headscale_http_requests_total{code="404",method="GET",path="(unmatched)"}""", metrics);
+        Assert.Contains("""headscale_http_duration_seconds_bucket{path="/key",le="0.005"}""", metrics);
+        Assert.DoesNotContain("/nothing/here", metrics);
+        Assert.DoesNotContain("v=106", metrics);
+        Assert.Contains("GET /key 200", server.Output);
+    }
+
+    [Fact]
     public async Task Sigterm_leaves_the_cluster_and_exits_cleanly()
     {
         using var config = new TestServerConfig();

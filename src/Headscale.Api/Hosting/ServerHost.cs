@@ -36,6 +36,7 @@ public static class ServerHost
 
         var app = builder.Build();
         app.UseRouting();
+        app.UseMiddleware<Observability.RequestLoggingMiddleware>();
         app.Use(RejectWrongListener);
         app.MapServerInfoEndpoints();
         if (config.MetricsListenAddress is not null)
