@@ -1,0 +1,298 @@
+using System.Collections.Immutable;
+using Headscale.Protocol.Tailcfg;
+
+namespace Headscale.Actors.NetworkMap;
+
+/// <summary>A MapResponse for one subscribed viewer.</summary>
+public readonly record struct ViewerUpdate(long ViewerId, MapResponse Response);
+
+/// <summary>
+/// The in-memory tailnet as one host's network map sees it, and the incremental computation of
+/// what each subscribed viewer must be told. Not thread-safe: one actor owns it.
+/// The work for a change is proportional to the subscribed viewers times the nodes the change
+/// touches, never to all pairs of nodes; only a policy change revisits every viewer's peer set.
+/// </summary>
+public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
+{
+    private readonly Dictionary<long, PeerView> _nodes = new();
+    private readonly Dictionary<long, Viewer> _viewers = new();
+    private readonly PrimaryRoutes _primaries = new();
+    private ITailnetPolicy _policy = policy;
+    private readonly MapSettings _settings = settings;
+
+    public int NodeCount => _nodes.Count;
+
+    public int ViewerCount => _viewers.Count;
+
+    public PeerView? Get(long nodeId) => _nodes.GetValueOrDefault(nodeId);
+
+    /// <summary>Starts sending to a viewer; returns its complete first map.</summary>
+    public MapResponse Subscribe(long viewerId, DateTimeOffset now)
+    {
+        var self = _nodes.GetValueOrDefault(viewerId)
+            ?? throw new InvalidOperationException($"node {viewerId} is not in the network map");
+        var peers = VisiblePeers(self).ToList();
+        var viewer = new Viewer(peers.Select(p => p.Id).ToHashSet(), _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
+        _viewers[viewerId] = viewer;
+        return new MapResponse
+        {
+            ControlTime = now,
+            Node = Render(self, now, isSelf: true),
+            DerpMapRaw = _settings.DerpMap,
+            Peers = peers.Count > 0 ? peers.Select(p => Render(p, now, isSelf: false)).ToImmutableArray() : null,
+            DnsConfig = _settings.Dns,
+            Domain = _settings.BaseDomain,
+            CollectServices = false,
+            PacketFilterRaw = viewer.Filter,
+            SshPolicyRaw = viewer.Ssh,
+            UserProfiles = Profiles(peers.Append(self)),
+            DisableLogTail = _settings.DisableLogTail,
+        };
+    }
+
+    public void Unsubscribe(long viewerId) => _viewers.Remove(viewerId);
+
+    /// <summary>A node was added or changed (registration, hostinfo, routes, tags, expiry, rename).</summary>
+    public IReadOnlyList<ViewerUpdate> Upsert(PeerView node, DateTimeOffset now)
+    {
+        var previous = _nodes.GetValueOrDefault(node.Id);
+        _nodes[node.Id] = node;
+        var prefixes = node.ServedRoutes.Concat(previous?.ServedRoutes ?? []);
+        var changed = _primaries.Reelect(prefixes, _nodes);
+        changed.Add(node.Id);
+        return Fanout(changed, removed: [], now, selfChanged: changed);
+    }
+
+    /// <summary>A node was deleted.</summary>
+    public IReadOnlyList<ViewerUpdate> Remove(long nodeId, DateTimeOffset now)
+    {
+        if (!_nodes.Remove(nodeId, out var gone))
+        {
+            return [];
+        }
+
+        _viewers.Remove(nodeId);
+        var changed = _primaries.Reelect(gone.ServedRoutes, _nodes);
+        return Fanout(changed, removed: [nodeId], now, selfChanged: changed);
+    }
+
+    /// <summary>A node's map stream connected or ended: peers learn it through OnlineChange.</summary>
+    public IReadOnlyList<ViewerUpdate> SetOnline(long nodeId, bool online, DateTimeOffset now)
+    {
+        if (!_nodes.TryGetValue(nodeId, out var node) || node.Online == online)
+        {
+            return [];
+        }
+
+        var updated = node with { Online = online, LastSeen = online ? node.LastSeen : now };
+        _nodes[nodeId] = updated;
+        // The node itself is in here too when it lost or won a seat: peers need its new AllowedIPs.
+        var routeChanges = _primaries.Reelect(updated.ServedRoutes, _nodes);
+
+        var updates = new List<ViewerUpdate>();
+        foreach (var (viewerId, viewer) in _viewers)
+        {
+            if (viewerId == nodeId || !viewer.Peers.Contains(nodeId))
+            {
+                continue;
+            }
+
+            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            {
+                ControlTime = now,
+                OnlineChange = ImmutableDictionary<long, bool>.Empty.Add(nodeId, online),
+                PeersChangedPatch = online ? null : [new PeerChange(nodeId) { LastSeen = now }],
+            }));
+        }
+
+        return routeChanges.Count == 0 ? updates : Merge(updates, Fanout(routeChanges, [], now, selfChanged: routeChanges));
+    }
+
+    /// <summary>Endpoints, disco key or home DERP changed (lite map updates): peers get a patch, nothing else.</summary>
+    public IReadOnlyList<ViewerUpdate> UpdateEndpoints(long nodeId, ImmutableArray<string> endpoints, string? discoKey, int homeDerp, DateTimeOffset now)
+    {
+        if (!_nodes.TryGetValue(nodeId, out var node))
+        {
+            return [];
+        }
+
+        var patch = new PeerChange(nodeId)
+        {
+            Endpoints = endpoints.SequenceEqual(node.Endpoints) ? null : endpoints,
+            DiscoKey = discoKey == node.DiscoKey ? null : discoKey,
+            DerpRegion = homeDerp == node.HomeDerp ? 0 : homeDerp,
+        };
+        _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp };
+        if (patch.Endpoints is null && patch.DiscoKey is null && patch.DerpRegion == 0)
+        {
+            return [];
+        }
+
+        return _viewers
+            .Where(v => v.Key != nodeId && v.Value.Peers.Contains(nodeId))
+            .Select(v => new ViewerUpdate(v.Key, new MapResponse { ControlTime = now, PeersChangedPatch = [patch] }))
+            .ToList();
+    }
+
+    /// <summary>A new policy: compiled once by the caller, then each viewer gets only its own difference.</summary>
+    public IReadOnlyList<ViewerUpdate> SetPolicy(ITailnetPolicy policy, DateTimeOffset now)
+    {
+        _policy = policy;
+        var updates = new List<ViewerUpdate>();
+        foreach (var (viewerId, viewer) in _viewers)
+        {
+            var self = _nodes[viewerId];
+            var visible = VisiblePeers(self).ToList();
+            var visibleIds = visible.Select(p => p.Id).ToHashSet();
+            var added = visible.Where(p => !viewer.Peers.Contains(p.Id)).ToList();
+            var removed = viewer.Peers.Where(id => !visibleIds.Contains(id)).OrderBy(id => id).ToImmutableArray();
+            var filter = _policy.PacketFilterFor(self);
+            var ssh = _policy.SshPolicyFor(self);
+            var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
+            var sshChanged = !ssh.Span.SequenceEqual(viewer.Ssh.Span);
+            if (added.Count == 0 && removed.IsEmpty && !filterChanged && !sshChanged)
+            {
+                continue;
+            }
+
+            viewer.Peers.Clear();
+            viewer.Peers.UnionWith(visibleIds);
+            viewer.Filter = filter;
+            viewer.Ssh = ssh;
+            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            {
+                ControlTime = now,
+                PeersChanged = added.Count > 0 ? added.Select(p => Render(p, now, isSelf: false)).ToImmutableArray() : null,
+                PeersRemoved = removed.IsEmpty ? null : removed,
+                PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
+                SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
+                UserProfiles = added.Count > 0 ? Profiles(added) : null,
+            }));
+        }
+
+        return updates;
+    }
+
+    /// <summary>Renders a node for a viewer (self or peer) in the wire model.</summary>
+    public MapNode Render(PeerView node, DateTimeOffset now, bool isSelf)
+    {
+        var primary = _primaries.PrefixesOf(node.Id).ToImmutableArray();
+        var exits = node.ServedRoutes.Where(PeerView.IsExitRoute).ToList();
+        var allowed = primary.IsEmpty && exits.Count == 0
+            ? (ImmutableArray<string>?)null
+            : node.Addresses.Concat(primary).Concat(exits).ToImmutableArray();
+        return new MapNode
+        {
+            Id = node.Id,
+            Name = _settings.Fqdn(node),
+            User = node.UserId,
+            Key = node.NodeKey,
+            KeyExpiry = node.KeyExpiry,
+            Machine = node.MachineKey,
+            DiscoKey = node.DiscoKey,
+            Addresses = node.Addresses,
+            AllowedIPs = allowed,
+            Endpoints = node.Endpoints,
+            HomeDerp = node.HomeDerp,
+            Hostinfo = node.Hostinfo,
+            Created = node.Created,
+            Tags = node.Tags,
+            PrimaryRoutes = primary,
+            Online = isSelf ? null : node.Online,
+            LastSeen = isSelf || node.Online ? null : node.LastSeen,
+            MachineAuthorized = !node.IsExpired(now),
+            Expired = node.IsExpired(now),
+            CapMap = isSelf ? SelfCapMap : default,
+        };
+    }
+
+    private static readonly byte[] SelfCapMap =
+        """{"https://tailscale.com/cap/is-admin":[],"https://tailscale.com/cap/ssh":[],"default-auto-update":[false]}"""u8.ToArray();
+
+    private IEnumerable<PeerView> VisiblePeers(PeerView self) =>
+        _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n)).OrderBy(n => n.Id);
+
+    private IReadOnlyList<ViewerUpdate> Fanout(HashSet<long> changed, IReadOnlyCollection<long> removed, DateTimeOffset now, HashSet<long> selfChanged)
+    {
+        var updates = new List<ViewerUpdate>();
+        foreach (var (viewerId, viewer) in _viewers)
+        {
+            var self = _nodes[viewerId];
+            var changedPeers = new List<MapNode>();
+            var removedPeers = new List<long>();
+            var newProfiles = new List<PeerView>();
+            foreach (var id in changed)
+            {
+                if (id == viewerId || !_nodes.TryGetValue(id, out var peer))
+                {
+                    continue;
+                }
+
+                var visible = _policy.CanSee(self, peer);
+                if (visible)
+                {
+                    if (viewer.Peers.Add(id))
+                    {
+                        newProfiles.Add(peer);
+                    }
+
+                    changedPeers.Add(Render(peer, now, isSelf: false));
+                }
+                else if (viewer.Peers.Remove(id))
+                {
+                    removedPeers.Add(id);
+                }
+            }
+
+            foreach (var id in removed)
+            {
+                if (viewer.Peers.Remove(id))
+                {
+                    removedPeers.Add(id);
+                }
+            }
+
+            var filter = _policy.PacketFilterFor(self);
+            var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
+            viewer.Filter = filter;
+            var selfUpdated = selfChanged.Contains(viewerId);
+            if (changedPeers.Count == 0 && removedPeers.Count == 0 && !filterChanged && !selfUpdated)
+            {
+                continue;
+            }
+
+            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            {
+                ControlTime = now,
+                Node = selfUpdated ? Render(self, now, isSelf: true) : null,
+                PeersChanged = changedPeers.Count > 0 ? changedPeers.ToImmutableArray() : null,
+                PeersRemoved = removedPeers.Count > 0 ? removedPeers.Order().ToImmutableArray() : null,
+                PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
+                UserProfiles = newProfiles.Count > 0 ? Profiles(newProfiles) : null,
+            }));
+        }
+
+        return updates;
+    }
+
+    private static ImmutableArray<UserProfile> Profiles(IEnumerable<PeerView> nodes) =>
+        nodes.GroupBy(n => n.UserId)
+            .OrderBy(g => g.Key)
+            .Select(g => new UserProfile(g.Key, g.First().UserLogin, g.First().UserLogin))
+            .ToImmutableArray();
+
+    private static List<ViewerUpdate> Merge(List<ViewerUpdate> first, IReadOnlyList<ViewerUpdate> second)
+    {
+        // Two messages for one viewer are fine on the wire; keep order: online change first.
+        first.AddRange(second);
+        return first;
+    }
+
+    /// <summary>What a subscribed viewer has been sent, so the next message can be a difference.</summary>
+    private sealed class Viewer(HashSet<long> peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh)
+    {
+        public HashSet<long> Peers { get; } = peers;
+        public ReadOnlyMemory<byte> Filter { get; set; } = filter;
+        public ReadOnlyMemory<byte> Ssh { get; set; } = ssh;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Collections.Immutable;
+using System.Text;
+using Headscale.Actors.NetworkMap;
+using Headscale.Protocol.Tailcfg;
+
+namespace Headscale.Actors.Tests.NetworkMap;
+
+public sealed class NetworkMapStateTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly MapSettings Settings = new("tail.example.com", """{"Regions":{}}"""u8.ToArray(), new DnsConfig { Proxied = true }, DisableLogTail: true);
+
+    private static PeerView Node(long id, bool online = true, string[]? announced = null, string[]? approved = null, string[]? tags = null) => new()
+    {
+        Id = id,
+        UserId = 1,
+        UserLogin = "alice",
+        GivenName = $"n{id}",
+        NodeKey = "nodekey:" + new string((char)('0' + id % 10), 64),
+        MachineKey = "mkey:" + new string('a', 64),
+        Addresses = [$"100.64.0.{id}/32", $"fd7a:115c:a1e0::{id}/128"],
+        AnnouncedRoutes = [.. announced ?? []],
+        ApprovedRoutes = [.. approved ?? []],
+        Tags = [.. tags ?? []],
+        Online = online,
+        Created = Now,
+    };
+
+    private static NetworkMapState MapWith(params PeerView[] nodes)
+    {
+        var map = new NetworkMapState(Settings, AllowAllPolicy.Instance);
+        foreach (var node in nodes)
+        {
+            map.Upsert(node, Now);
+        }
+
+        return map;
+    }
+
+    private static MapResponse For(IReadOnlyList<ViewerUpdate> updates, long viewer) =>
+        Assert.Single(updates, u => u.ViewerId == viewer).Response;
+
+    [Fact]
+    public void First_map_is_complete_and_peers_see_each_other()
+    {
+        var map = MapWith(Node(1), Node(2));
+
+        var a = map.Subscribe(1, Now);
+        var b = map.Subscribe(2, Now);
+
+        Assert.Equal(1, a.Node!.Id);
+        Assert.Equal("n1.tail.example.com.", a.Node.Name);
+        Assert.Equal([2L], a.Peers!.Value.Select(p => p.Id));
+        Assert.Equal([1L], b.Peers!.Value.Select(p => p.Id));
+        Assert.NotNull(a.DnsConfig);
+        Assert.NotNull(a.DerpMapRaw);
+        Assert.NotNull(a.PacketFilterRaw);
+        Assert.NotNull(a.SshPolicyRaw);
+        Assert.True(a.DisableLogTail);
+        Assert.Equal("alice", Assert.Single(a.UserProfiles!.Value).LoginName);
+        Assert.Null(a.Node.Online);
+        Assert.True(a.Peers.Value[0].Online);
+    }
+
+    [Fact]
+    public void A_joining_node_reaches_every_subscribed_viewer_once()
+    {
+        var map = MapWith(Node(1), Node(2));
+        map.Subscribe(1, Now);
+        map.Subscribe(2, Now);
+
+        var updates = map.Upsert(Node(3), Now);
+
+        Assert.Equal([1L, 2L], updates.Select(u => u.ViewerId).Order());
+        Assert.Equal(3, Assert.Single(For(updates, 1).PeersChanged!.Value).Id);
+        Assert.Equal(3, Assert.Single(For(updates, 2).PeersChanged!.Value).Id);
+    }
+
+    [Fact]
+    public void Disconnect_is_an_online_change_with_last_seen_and_delete_is_peers_removed()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3));
+        map.Subscribe(1, Now);
+
+        var offline = map.SetOnline(3, online: false, Now);
+        var deleted = map.Remove(3, Now);
+
+        var change = For(offline, 1);
+        Assert.False(change.OnlineChange![3]);
+        Assert.Equal(Now, Assert.Single(change.PeersChangedPatch!.Value).LastSeen);
+        Assert.Equal([3L], For(deleted, 1).PeersRemoved!.Value);
+        Assert.Empty(map.SetOnline(3, online: true, Now));
+    }
+
+    [Fact]
+    public void Endpoint_updates_are_patches_and_unchanged_ones_send_nothing()
+    {
+        var map = MapWith(Node(1), Node(2));
+        map.Subscribe(1, Now);
+
+        var first = map.UpdateEndpoints(2, ["192.0.2.1:41641"], "discokey:" + new string('d', 64), 999, Now);
+        var again = map.UpdateEndpoints(2, ["192.0.2.1:41641"], "discokey:" + new string('d', 64), 999, Now);
+
+        var patch = Assert.Single(For(first, 1).PeersChangedPatch!.Value);
+        Assert.Equal(["192.0.2.1:41641"], patch.Endpoints!.Value);
+        Assert.Equal(999, patch.DerpRegion);
+        Assert.Null(For(first, 1).PeersChanged);
+        Assert.Empty(again);
+    }
+
+    [Fact]
+    public void Approving_a_route_changes_allowed_ips_seen_by_peers()
+    {
+        var map = MapWith(Node(1), Node(2, announced: ["10.0.0.0/24"]));
+        var before = map.Subscribe(1, Now);
+        Assert.Null(before.Peers!.Value.Single().AllowedIPs);
+
+        var updates = map.Upsert(Node(2, announced: ["10.0.0.0/24"], approved: ["10.0.0.0/24"]), Now);
+
+        var peer = Assert.Single(For(updates, 1).PeersChanged!.Value);
+        Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128", "10.0.0.0/24"], peer.AllowedIPs!.Value);
+        Assert.Equal(["10.0.0.0/24"], peer.PrimaryRoutes);
+    }
+
+    [Fact]
+    public void Primary_route_moves_to_the_next_router_when_the_primary_goes_offline_and_does_not_flap_back()
+    {
+        string[] route = ["10.0.0.0/24"];
+        var map = MapWith(Node(1), Node(2, announced: route, approved: route), Node(3, announced: route, approved: route));
+        var first = map.Subscribe(1, Now);
+        Assert.Equal(["10.0.0.0/24"], first.Peers!.Value.Single(p => p.Id == 2).PrimaryRoutes);
+        Assert.Empty(first.Peers!.Value.Single(p => p.Id == 3).PrimaryRoutes);
+
+        var failover = map.SetOnline(2, online: false, Now);
+        var changed = failover.Where(u => u.ViewerId == 1).SelectMany(u => u.Response.PeersChanged ?? []).ToList();
+        Assert.Equal(["10.0.0.0/24"], changed.Single(p => p.Id == 3).PrimaryRoutes);
+        Assert.Empty(changed.Single(p => p.Id == 2).PrimaryRoutes);
+
+        var back = map.SetOnline(2, online: true, Now);
+        Assert.DoesNotContain(back.SelectMany(u => u.Response.PeersChanged ?? []), p => p.Id == 3);
+    }
+
+    [Fact]
+    public void Exit_routes_are_offered_by_every_exit_node_without_election()
+    {
+        string[] exit = ["0.0.0.0/0", "::/0"];
+        var map = MapWith(Node(1), Node(2, announced: exit, approved: exit));
+
+        var peer = map.Subscribe(1, Now).Peers!.Value.Single();
+
+        Assert.Contains("0.0.0.0/0", peer.AllowedIPs!.Value);
+        Assert.Contains("::/0", peer.AllowedIPs.Value);
+        Assert.Empty(peer.PrimaryRoutes);
+    }
+
+    private sealed class HideTwoFromOne : ITailnetPolicy
+    {
+        public bool CanSee(PeerView viewer, PeerView peer) => !(viewer.Id == 1 && peer.Id == 2) && !(viewer.Id == 2 && peer.Id == 1);
+
+        public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) => Encoding.UTF8.GetBytes($$"""[{"SrcIPs":["100.64.0.{{(node.Id == 1 ? 3 : 1)}}"]}]""");
+
+        public ReadOnlyMemory<byte> SshPolicyFor(PeerView node) => """{"rules":[]}"""u8.ToArray();
+    }
+
+    [Fact]
+    public void A_policy_that_hides_a_peer_removes_it_and_sends_only_the_changed_filter()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3));
+        map.Subscribe(1, Now);
+        map.Subscribe(3, Now);
+
+        var updates = map.SetPolicy(new HideTwoFromOne(), Now);
+
+        var forOne = For(updates, 1);
+        Assert.Equal([2L], forOne.PeersRemoved!.Value);
+        Assert.Contains("100.64.0.3", Encoding.UTF8.GetString(forOne.PacketFilterRaw!.Value.Span));
+        Assert.Null(forOne.SshPolicyRaw);
+        var forThree = For(updates, 3);
+        Assert.Null(forThree.PeersRemoved);
+        Assert.NotNull(forThree.PacketFilterRaw);
+
+        Assert.Empty(map.SetPolicy(new HideTwoFromOne(), Now));
+    }
+
+    [Fact]
+    public void Expired_nodes_are_shown_expired_and_unauthorized()
+    {
+        var map = MapWith(Node(1), Node(2) with { KeyExpiry = Now.AddMinutes(-1) });
+
+        var peer = map.Subscribe(1, Now).Peers!.Value.Single();
+
+        Assert.True(peer.Expired);
+        Assert.False(peer.MachineAuthorized);
+    }
+
+    [Fact]
+    public void Subscribing_an_unknown_node_is_an_error() =>
+        Assert.Throws<InvalidOperationException>(() => MapWith(Node(1)).Subscribe(9, Now));
+}
