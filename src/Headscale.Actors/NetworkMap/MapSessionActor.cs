@@ -1,0 +1,79 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using Headscale.Protocol.Tailcfg;
+using static Headscale.Actors.NetworkMap.NetworkMapCommands;
+
+namespace Headscale.Actors.NetworkMap;
+
+/// <summary>Thrown into the frame channel when a session must end without a normal completion.</summary>
+public sealed class MapSessionEndedException(string reason, bool nodeMissing) : Exception(reason)
+{
+    /// <summary>True when the node is not in the map: the HTTP handler answers 404 if nothing was sent yet.</summary>
+    public bool NodeMissing { get; } = nodeMissing;
+}
+
+/// <summary>
+/// One live <c>/machine/map</c> stream. It subscribes to the host's network map, encodes every
+/// MapResponse once into a frame and writes it to a bounded channel that the HTTP handler drains
+/// (bytes never travel through a mailbox chunk by chunk). It owns the keep-alive timer. A client
+/// that does not drain its channel is disconnected; it reconnects and gets a fresh full map.
+/// </summary>
+public sealed class MapSessionActor : ReceiveActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly long _nodeId;
+    private readonly IActorRef _networkMap;
+    private readonly ChannelWriter<byte[]> _output;
+    private readonly bool _zstd;
+    private readonly Func<TimeSpan> _keepAliveInterval;
+
+    public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<byte[]> output, bool zstd, Func<TimeSpan> keepAliveInterval)
+    {
+        _nodeId = nodeId;
+        _networkMap = networkMap;
+        _output = output;
+        _zstd = zstd;
+        _keepAliveInterval = keepAliveInterval;
+
+        Receive<MapResponse>(Send);
+        Receive<KeepAliveTick>(_ => Send(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }));
+        Receive<SubscribeRejected>(r =>
+        {
+            _output.TryComplete(new MapSessionEndedException(r.Reason, nodeMissing: true));
+            Context.Stop(Self);
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Headscale's interval: 50 s plus up to 9 s of jitter, far below the client's 120 s watchdog.</summary>
+    public static TimeSpan DefaultKeepAliveInterval() => TimeSpan.FromSeconds(50 + Random.Shared.Next(0, 10));
+
+    protected override void PreStart() => _networkMap.Tell(new Subscribe(_nodeId, Self));
+
+    protected override void PostStop()
+    {
+        _networkMap.Tell(new Unsubscribe(_nodeId, Self));
+        _output.TryComplete();
+    }
+
+    private void Send(MapResponse response)
+    {
+        var frame = MapFrameCodec.Encode(response, _zstd);
+        if (!_output.TryWrite(frame))
+        {
+            _log.Warning("map session of node {NodeId} dropped: the client is not reading its stream", _nodeId);
+            _output.TryComplete(new MapSessionEndedException("client too slow", nodeMissing: false));
+            Context.Stop(Self);
+            return;
+        }
+
+        Timers.StartSingleTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, _keepAliveInterval());
+    }
+
+    private sealed record KeepAliveTick : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
+    {
+        public static readonly KeepAliveTick Instance = new();
+    }
+}

@@ -1,0 +1,124 @@
+using Akka.Actor;
+using Akka.Event;
+using Headscale.Protocol.Tailcfg;
+using static Headscale.Actors.NetworkMap.NetworkMapCommands;
+
+namespace Headscale.Actors.NetworkMap;
+
+/// <summary>
+/// One per host: owns the <see cref="NetworkMapState"/> and fans each change out to the local
+/// map sessions of the viewers it affects. Online status follows the sessions: a node is online
+/// while it has a stream here, and goes offline <see cref="OfflineGrace"/> after the last one ends
+/// (clients reconnect briefly on network changes; peers should not see that as flapping).
+/// </summary>
+public sealed class NetworkMapActor : ReceiveActor, IWithTimers
+{
+    public static readonly TimeSpan OfflineGrace = TimeSpan.FromSeconds(10);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly NetworkMapState _state;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _offlineGrace;
+    private readonly Dictionary<long, HashSet<IActorRef>> _sessions = new();
+
+    public NetworkMapActor(MapSettings settings, ITailnetPolicy policy, TimeProvider time, TimeSpan? offlineGrace = null)
+    {
+        _state = new NetworkMapState(settings, policy);
+        _time = time;
+        _offlineGrace = offlineGrace ?? OfflineGrace;
+
+        Receive<Subscribe>(OnSubscribe);
+        Receive<Unsubscribe>(u => Detach(u.NodeId, u.Session));
+        Receive<Terminated>(t =>
+        {
+            foreach (var (nodeId, sessions) in _sessions.Where(s => s.Value.Contains(t.ActorRef)).ToList())
+            {
+                Detach(nodeId, t.ActorRef);
+            }
+        });
+        Receive<GoOffline>(g =>
+        {
+            if (!_sessions.ContainsKey(g.NodeId))
+            {
+                Dispatch(_state.SetOnline(g.NodeId, online: false, Now));
+            }
+        });
+        Receive<NodeUpdated>(u => Dispatch(_state.Upsert(u.View, Now)));
+        Receive<NodeRemoved>(r =>
+        {
+            Dispatch(_state.Remove(r.NodeId, Now));
+            if (_sessions.Remove(r.NodeId, out var sessions))
+            {
+                foreach (var session in sessions)
+                {
+                    session.Tell(new SubscribeRejected(r.NodeId, "node was deleted"));
+                }
+            }
+        });
+        Receive<EndpointsUpdated>(u => Dispatch(_state.UpdateEndpoints(u.NodeId, u.Endpoints, u.DiscoKey, u.HomeDerp, Now)));
+        Receive<PolicyUpdated>(p => Dispatch(_state.SetPolicy(p.Policy, Now)));
+        Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count))));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private DateTimeOffset Now => _time.GetUtcNow();
+
+    private void OnSubscribe(Subscribe subscribe)
+    {
+        if (_state.Get(subscribe.NodeId) is null)
+        {
+            subscribe.Session.Tell(new SubscribeRejected(subscribe.NodeId, "node not found"));
+            return;
+        }
+
+        Timers.Cancel(subscribe.NodeId);
+        var wasOnline = _sessions.ContainsKey(subscribe.NodeId);
+        if (!wasOnline)
+        {
+            _sessions[subscribe.NodeId] = [];
+            Dispatch(_state.SetOnline(subscribe.NodeId, online: true, Now));
+        }
+
+        _sessions[subscribe.NodeId].Add(subscribe.Session);
+        Context.Watch(subscribe.Session);
+        subscribe.Session.Tell(_state.Subscribe(subscribe.NodeId, Now));
+    }
+
+    private void Detach(long nodeId, IActorRef session)
+    {
+        if (!_sessions.TryGetValue(nodeId, out var sessions) || !sessions.Remove(session))
+        {
+            return;
+        }
+
+        Context.Unwatch(session);
+        if (sessions.Count == 0)
+        {
+            _sessions.Remove(nodeId);
+            _state.Unsubscribe(nodeId);
+            Timers.StartSingleTimer(nodeId, new GoOffline(nodeId), _offlineGrace);
+        }
+    }
+
+    private void Dispatch(IReadOnlyList<ViewerUpdate> updates)
+    {
+        foreach (var update in updates)
+        {
+            if (_sessions.TryGetValue(update.ViewerId, out var sessions))
+            {
+                foreach (var session in sessions)
+                {
+                    session.Tell(update.Response);
+                }
+            }
+        }
+
+        if (updates.Count > 0)
+        {
+            _log.Debug("network map change reached {Viewers} viewers", updates.Count);
+        }
+    }
+
+    private sealed record GoOffline(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+}

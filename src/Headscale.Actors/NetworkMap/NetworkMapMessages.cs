@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Headscale.Protocol.Tailcfg;
+
+namespace Headscale.Actors.NetworkMap;
+
+/// <summary>Messages of the per-host <see cref="NetworkMapActor"/>. Local only: never sent between members.</summary>
+public static class NetworkMapCommands
+{
+    /// <summary>From a <see cref="MapSessionActor"/>: start streaming node <paramref name="NodeId"/>'s map to <paramref name="Session"/>.
+    /// The session receives the full <see cref="MapResponse"/> first, or <see cref="SubscribeRejected"/>.</summary>
+    public sealed record Subscribe(long NodeId, IActorRef Session);
+
+    /// <summary>From a session that ends; the node goes offline after a grace period if it was its last stream.</summary>
+    public sealed record Unsubscribe(long NodeId, IActorRef Session);
+
+    /// <summary>To a session: the node is not in the map (deleted or unknown); the stream must end with 404.</summary>
+    public sealed record SubscribeRejected(long NodeId, string Reason);
+
+    /// <summary>A node was registered or changed: the view replaces the previous one.</summary>
+    public sealed record NodeUpdated(PeerView View);
+
+    /// <summary>A node was deleted.</summary>
+    public sealed record NodeRemoved(long NodeId);
+
+    /// <summary>Endpoints, disco key or home DERP from a lite map update (not persisted).</summary>
+    public sealed record EndpointsUpdated(long NodeId, ImmutableArray<string> Endpoints, string? DiscoKey, int HomeDerp);
+
+    /// <summary>A newly compiled policy.</summary>
+    public sealed record PolicyUpdated(ITailnetPolicy Policy);
+
+    /// <summary>Reply: <see cref="MapStatistics"/>.</summary>
+    public sealed record GetStatistics
+    {
+        public static readonly GetStatistics Instance = new();
+    }
+
+    public sealed record MapStatistics(int Nodes, int Viewers, int Sessions);
+}

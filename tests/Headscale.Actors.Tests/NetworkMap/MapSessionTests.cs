@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
+using Headscale.Actors.NetworkMap;
+using Headscale.Protocol.Tailcfg;
+using static Headscale.Actors.NetworkMap.NetworkMapCommands;
+
+namespace Headscale.Actors.Tests.NetworkMap;
+
+public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
+{
+    private static readonly MapSettings Settings = new("tail.example.com", """{"Regions":{}}"""u8.ToArray(), new DnsConfig { Proxied = true }, DisableLogTail: true);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private static PeerView Node(long id) => new()
+    {
+        Id = id,
+        UserId = 1,
+        UserLogin = "alice",
+        GivenName = $"n{id}",
+        NodeKey = "nodekey:" + new string('1', 64),
+        MachineKey = "mkey:" + new string('2', 64),
+        Addresses = [$"100.64.0.{id}/32"],
+        Created = DateTimeOffset.UnixEpoch,
+    };
+
+    private IActorRef NewMap(TimeSpan? grace = null) =>
+        Sys.ActorOf(Props.Create(() => new NetworkMapActor(Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200))));
+
+    private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null)
+    {
+        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var interval = keepAlive ?? TimeSpan.FromMinutes(5);
+        var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval)));
+        return (session, channel.Reader);
+    }
+
+    private static async Task<JsonElement> NextAsync(ChannelReader<byte[]> frames, bool zstd = true)
+    {
+        using var cts = new CancellationTokenSource(Wait);
+        var frame = await frames.ReadAsync(cts.Token);
+        var sequence = new ReadOnlySequence<byte>(frame);
+        Assert.True(MapFrameCodec.TryReadFrame(ref sequence, zstd, out var json));
+        return JsonDocument.Parse(json).RootElement;
+    }
+
+    /// <summary>Reads frames until one satisfies the condition (keep-alives and other deltas may come first).</summary>
+    private static async Task<JsonElement> NextMatchingAsync(ChannelReader<byte[]> frames, Func<JsonElement, bool> condition)
+    {
+        while (true)
+        {
+            var message = await NextAsync(frames);
+            if (condition(message))
+            {
+                return message;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_session_gets_the_full_map_then_a_joining_peer_then_its_disconnect()
+    {
+        var map = NewMap();
+        map.Tell(new NodeUpdated(Node(1)));
+        map.Tell(new NodeUpdated(Node(2)));
+        var (_, a) = Connect(map, 1);
+
+        var first = await NextAsync(a);
+        Assert.Equal(1, first.GetProperty("Node").GetProperty("ID").GetInt64());
+        Assert.Equal(2, first.GetProperty("Peers")[0].GetProperty("ID").GetInt64());
+
+        map.Tell(new NodeUpdated(Node(3)));
+        var joined = await NextMatchingAsync(a, m => m.TryGetProperty("PeersChanged", out _));
+        Assert.Equal(3, joined.GetProperty("PeersChanged")[0].GetProperty("ID").GetInt64());
+
+        var (c, cFrames) = Connect(map, 3);
+        await NextAsync(cFrames);
+        var online = await NextMatchingAsync(a, m => m.TryGetProperty("OnlineChange", out _));
+        Assert.True(online.GetProperty("OnlineChange").GetProperty("3").GetBoolean());
+
+        await c.GracefulStop(Wait);
+        var offline = await NextMatchingAsync(a, m => m.TryGetProperty("OnlineChange", out var o) && !o.GetProperty("3").GetBoolean());
+        Assert.Equal(3, offline.GetProperty("PeersChangedPatch")[0].GetProperty("NodeID").GetInt64());
+    }
+
+    [Fact]
+    public async Task Plain_json_stream_when_the_client_does_not_ask_for_zstd()
+    {
+        var map = NewMap();
+        map.Tell(new NodeUpdated(Node(1)));
+        var (_, frames) = Connect(map, 1, zstd: false);
+
+        var first = await NextAsync(frames, zstd: false);
+
+        Assert.Equal("n1.tail.example.com.", first.GetProperty("Node").GetProperty("Name").GetString());
+    }
+
+    [Fact]
+    public async Task An_idle_session_receives_keep_alives()
+    {
+        var map = NewMap();
+        map.Tell(new NodeUpdated(Node(1)));
+        var (_, frames) = Connect(map, 1, keepAlive: TimeSpan.FromMilliseconds(100));
+
+        await NextAsync(frames);
+        var keepAlive = await NextAsync(frames);
+
+        Assert.True(keepAlive.GetProperty("KeepAlive").GetBoolean());
+        Assert.False(keepAlive.TryGetProperty("Node", out _));
+    }
+
+    [Fact]
+    public async Task An_unknown_node_ends_the_stream_as_missing()
+    {
+        var map = NewMap();
+        var (_, frames) = Connect(map, 42);
+
+        var closed = await Assert.ThrowsAsync<ChannelClosedException>(async () => await frames.ReadAsync(new CancellationTokenSource(Wait).Token));
+
+        Assert.True(Assert.IsType<MapSessionEndedException>(closed.InnerException).NodeMissing);
+    }
+
+    [Fact]
+    public async Task Deleting_the_node_ends_its_own_stream()
+    {
+        var map = NewMap();
+        map.Tell(new NodeUpdated(Node(1)));
+        var (_, frames) = Connect(map, 1);
+        await NextAsync(frames);
+
+        map.Tell(new NodeRemoved(1));
+
+        var closed = await Assert.ThrowsAsync<ChannelClosedException>(async () =>
+        {
+            using var cts = new CancellationTokenSource(Wait);
+            while (true)
+            {
+                await frames.ReadAsync(cts.Token);
+            }
+        });
+        Assert.True(Assert.IsType<MapSessionEndedException>(closed.InnerException).NodeMissing);
+    }
+
+    [Fact]
+    public async Task A_client_that_stops_reading_is_disconnected_instead_of_buffering_without_bound()
+    {
+        var map = NewMap();
+        map.Tell(new NodeUpdated(Node(1)));
+        var (session, frames) = Connect(map, 1, capacity: 2);
+        Watch(session);
+
+        for (var id = 2; id < 10; id++)
+        {
+            map.Tell(new NodeUpdated(Node(id)));
+        }
+
+        ExpectTerminated(session, Wait, cancellationToken: TestContext.Current.CancellationToken);
+        var drained = new List<byte[]>();
+        var error = await Assert.ThrowsAsync<MapSessionEndedException>(async () =>
+        {
+            await foreach (var frame in frames.ReadAllAsync(new CancellationTokenSource(Wait).Token))
+            {
+                drained.Add(frame);
+            }
+        });
+        Assert.False(error.NodeMissing);
+        Assert.Equal(2, drained.Count);
+
+        var stats = await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
+        Assert.Equal(0, stats.Sessions);
+    }
+}
