@@ -37,3 +37,6 @@ public static class NetworkMapCommands
 
     public sealed record MapStatistics(int Nodes, int Viewers, int Sessions);
 }
+
+/// <summary>Registry key of the host's <see cref="NetworkMapActor"/>.</summary>
+public sealed class NetworkMapRegistryKey;

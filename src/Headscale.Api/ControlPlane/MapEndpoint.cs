@@ -1,0 +1,197 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Hosting;
+using Headscale.Actors.NetworkMap;
+using Headscale.Protocol.Tailcfg;
+
+namespace Headscale.Api.ControlPlane;
+
+/// <summary>
+/// <c>POST /machine/map</c> inside the Noise channel: streaming polls become a
+/// <see cref="MapSessionActor"/> whose frames are copied to the response; lite updates
+/// (<c>Stream: false</c>) store what the client reports and answer 200.
+/// </summary>
+public static partial class MapEndpoint
+{
+    /// <summary>Headscale 0.27's lowest supported capability version (Tailscale v1.64).</summary>
+    public const int MinimumCapabilityVersion = 90;
+
+    /// <summary>Largest MapRequest body accepted.</summary>
+    public const int MaxRequestBytes = 1024 * 1024;
+
+    /// <summary>Maps the endpoint; <paramref name="machineKeyOf"/> reads the Noise-authenticated machine key of the request.</summary>
+    public static IEndpointConventionBuilder MapMachineMap(this IEndpointRouteBuilder endpoints, Func<HttpContext, string?> machineKeyOf) =>
+        endpoints.MapPost("/machine/map", (HttpContext context, IMapNodeDirectory nodes, IRequiredActor<NetworkMapRegistryKey> map, MapSessionOptions options, ILoggerFactory logs) =>
+            HandleAsync(context, machineKeyOf, nodes, map, options, logs.CreateLogger("Headscale.MapEndpoint")));
+
+    private static async Task HandleAsync(HttpContext context, Func<HttpContext, string?> machineKeyOf, IMapNodeDirectory nodes,
+        IRequiredActor<NetworkMapRegistryKey> networkMap, MapSessionOptions options, ILogger log)
+    {
+        var aborted = context.RequestAborted;
+        var machineKey = machineKeyOf(context);
+        if (machineKey is null)
+        {
+            await Problem(context, StatusCodes.Status401Unauthorized, "no authenticated machine key on this connection");
+            return;
+        }
+
+        var (request, error) = await ReadRequestAsync(context.Request, aborted);
+        if (request is null)
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, error!);
+            return;
+        }
+
+        if (request.Version < MinimumCapabilityVersion)
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, $"unsupported client version: capability {request.Version} (need {MinimumCapabilityVersion} or newer)");
+            return;
+        }
+
+        if (request.NodeKey is null || !IsKeyText(request.NodeKey, "nodekey:"))
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, "NodeKey must be nodekey: followed by 64 hex digits");
+            return;
+        }
+
+        if (request.DiscoKey is not null && request.DiscoKey.Length > 0 && !IsKeyText(request.DiscoKey, "discokey:"))
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, "DiscoKey must be discokey: followed by 64 hex digits");
+            return;
+        }
+
+        if (!HostinfoSummary.TryParse(request.Hostinfo, out var hostinfo, out var hostinfoError))
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, hostinfoError!);
+            return;
+        }
+
+        var nodeId = await nodes.FindNodeAsync(machineKey, request.NodeKey, aborted);
+        if (nodeId is null)
+        {
+            await Problem(context, StatusCodes.Status404NotFound, "node not found");
+            return;
+        }
+
+        var endpoints = request.Endpoints?.ToImmutableArray() ?? [];
+        if (!request.Stream)
+        {
+            // Lite update; also the route by which Stream=true clients (capver >= 68) report changes.
+            await nodes.ReportAsync(nodeId.Value, request.Hostinfo is null ? null : hostinfo, endpoints, request.DiscoKey, aborted);
+            if (request.OmitPeers)
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                return;
+            }
+        }
+
+        await StreamAsync(context, nodeId.Value, request, networkMap, options, log);
+    }
+
+    private static async Task StreamAsync(HttpContext context, long nodeId, MapRequest request, IRequiredActor<NetworkMapRegistryKey> networkMap, MapSessionOptions options, ILogger log)
+    {
+        var aborted = context.RequestAborted;
+        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.BufferedFrames)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var map = await networkMap.GetAsync(aborted);
+        var system = context.RequestServices.GetRequiredService<ActorSystem>();
+        var session = system.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval)));
+        var started = false;
+        try
+        {
+            await foreach (var frame in channel.Reader.ReadAllAsync(aborted))
+            {
+                if (!started)
+                {
+                    context.Response.StatusCode = StatusCodes.Status200OK;
+                    context.Response.ContentType = "application/json";
+                    started = true;
+                }
+
+                await context.Response.Body.WriteAsync(frame, aborted);
+                // Write everything already queued before one flush: the batching of the stream.
+                while (channel.Reader.TryRead(out var next))
+                {
+                    await context.Response.Body.WriteAsync(next, aborted);
+                }
+
+                await context.Response.Body.FlushAsync(aborted);
+                if (!request.Stream)
+                {
+                    break;
+                }
+            }
+        }
+        catch (MapSessionEndedException ended) when (ended.NodeMissing && !started)
+        {
+            await Problem(context, StatusCodes.Status404NotFound, ended.Message);
+        }
+        catch (MapSessionEndedException ended)
+        {
+            LogSessionEnded(log, nodeId, ended.Message);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away; the session stops below.
+        }
+        finally
+        {
+            session.Tell(PoisonPill.Instance);
+        }
+    }
+
+    private static async Task<(MapRequest? Request, string? Error)> ReadRequestAsync(HttpRequest http, CancellationToken cancellationToken)
+    {
+        if (http.ContentLength > MaxRequestBytes)
+        {
+            return (null, $"request body is larger than {MaxRequestBytes} bytes");
+        }
+
+        try
+        {
+            using var limited = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await http.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (limited.Length + read > MaxRequestBytes)
+                {
+                    return (null, $"request body is larger than {MaxRequestBytes} bytes");
+                }
+
+                limited.Write(buffer, 0, read);
+            }
+
+            var request = JsonSerializer.Deserialize(limited.GetBuffer().AsSpan(0, (int)limited.Length), TailcfgJsonContext.Default.MapRequest);
+            return request is null ? (null, "request body must be a JSON MapRequest object") : (request, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"request body is not a valid MapRequest: {e.Message}");
+        }
+    }
+
+    private static bool IsKeyText(string text, string prefix) =>
+        text.Length == prefix.Length + 64
+        && text.StartsWith(prefix, StringComparison.Ordinal)
+        && text.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdefABCDEF") is false;
+
+    private static Task Problem(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "map stream of node {NodeId} ended: {Reason}")]
+    private static partial void LogSessionEnded(ILogger logger, long nodeId, string reason);
+}
+
+/// <summary>Per-session tuning: buffered frames before a slow client is dropped, keep-alive interval.</summary>
+public sealed record MapSessionOptions(int BufferedFrames, Func<TimeSpan> KeepAliveInterval);
