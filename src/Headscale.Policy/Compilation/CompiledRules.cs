@@ -1,0 +1,42 @@
+using System.Collections.Immutable;
+using Headscale.Policy.Model;
+
+namespace Headscale.Policy.Compilation;
+
+/// <summary>One destination entry of a network rule: the address string, its port range and the nodes it concerns.</summary>
+public sealed record DestinationPort(DestinationTarget Target, PortRange Ports);
+
+/// <summary>
+/// A network rule compiled against the whole tailnet. A node's filter takes the rule when one of its entries
+/// concerns that node, keeping only those entries. <see cref="MergeKey"/> identifies rules with equal
+/// SrcIPs and IPProto, which the service merges into one rule per node.
+/// </summary>
+public sealed class NetworkRule
+{
+    public required ImmutableArray<string> Src { get; init; }
+    public required NodeBits SrcNodes { get; init; }
+    public required ImmutableArray<int> Proto { get; init; }
+    public required ImmutableArray<DestinationPort> Destinations { get; init; }
+    public required string MergeKey { get; init; }
+
+    /// <summary>Every node that at least one destination entry concerns.</summary>
+    public required NodeBits DstNodes { get; init; }
+
+    /// <summary>True when some entry concerns every node (a <c>*</c> destination).</summary>
+    public required bool ConcernsAll { get; init; }
+}
+
+/// <summary>An application-capability grant: a CapGrant rule on each destination node.</summary>
+public sealed class CapabilityRule
+{
+    public required ImmutableArray<string> Src { get; init; }
+    public required NodeBits SrcNodes { get; init; }
+    public required NodeBits DstNodes { get; init; }
+    public required ImmutableSortedDictionary<string, ImmutableArray<System.Text.Json.JsonElement>> CapMap { get; init; }
+
+    /// <summary>Prefix destinations (hosts, CIDRs) other than node addresses, written as prefixes.</summary>
+    public required ImmutableArray<DestinationTarget> PrefixDestinations { get; init; }
+
+    /// <summary>True when the grant's destinations include <c>*</c>, which reaches every subnet route.</summary>
+    public bool ReachesAllRoutes { get; init; }
+}

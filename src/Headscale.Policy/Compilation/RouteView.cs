@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using System.Net;
+using Headscale.Policy.Model;
+using Headscale.Policy.Snapshot;
+
+namespace Headscale.Policy.Compilation;
+
+/// <summary>What one node is shown about itself or a peer: the prefixes it routes and the routes it is primary for.</summary>
+public sealed record NodeView(ImmutableArray<IPNetwork> Addresses, ImmutableArray<IPNetwork> AllowedIPs, ImmutableArray<IPNetwork> PrimaryRoutes);
+
+/// <summary>
+/// Subnet-route elections and per-viewer route visibility. Among nodes with the same approved route the one
+/// registered first is primary. A peer's routes are shown to a viewer only when some rule lets the viewer
+/// reach them; exit routes only through <c>autogroup:internet</c>.
+/// </summary>
+public sealed class RouteView
+{
+    private readonly TailnetIndex _index;
+    private readonly FilterIndex _filters;
+    private readonly Dictionary<IPNetwork, int> _primary = [];
+
+    public RouteView(TailnetIndex index, FilterIndex filters)
+    {
+        _index = index;
+        _filters = filters;
+        for (var i = 0; i < index.Count; i++)
+        {
+            foreach (var route in index.Nodes[i].ApprovedRoutes)
+            {
+                if (Routes.IsExitRoute(route)) continue;
+                if (!_primary.TryGetValue(route, out var current) || index.Nodes[current].RegistrationOrder > index.Nodes[i].RegistrationOrder)
+                    _primary[route] = i;
+            }
+        }
+    }
+
+    public bool IsPrimary(int node, IPNetwork route) => _primary.TryGetValue(route, out var p) && p == node;
+
+    public static ImmutableArray<IPNetwork> HostPrefixes(TailnetNode node) =>
+        [.. node.Addresses.Select(a => new IPNetwork(a, a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))];
+
+    public NodeView SelfView(int node)
+    {
+        var n = _index.Nodes[node];
+        var addresses = HostPrefixes(n);
+        return new NodeView(addresses, [.. addresses, .. n.ApprovedRoutes], [.. n.ApprovedRoutes.Where(r => !Routes.IsExitRoute(r) && IsPrimary(node, r))]);
+    }
+
+    public NodeView PeerView(int viewer, int peer)
+    {
+        var p = _index.Nodes[peer];
+        var addresses = HostPrefixes(p);
+        var reach = Reach(viewer);
+        var allowed = new List<IPNetwork>(addresses);
+        var primary = new List<IPNetwork>();
+        foreach (var route in p.ApprovedRoutes)
+        {
+            if (Routes.IsExitRoute(route))
+            {
+                if (reach.InternetVia.Contains(peer)) allowed.Add(route);
+                continue;
+            }
+            if (!IsPrimary(peer, route)) continue;
+            if (reach.All || reach.Prefixes.Any(x => Routes.Overlaps(x, route)))
+            {
+                allowed.Add(route);
+                primary.Add(route);
+            }
+        }
+        return new NodeView(addresses, [.. allowed], [.. primary]);
+    }
+
+    private sealed record Reachability(bool All, List<IPNetwork> Prefixes, NodeBits InternetVia);
+
+    private Reachability Reach(int viewer)
+    {
+        var all = false;
+        var prefixes = new List<IPNetwork>();
+        var internet = _index.Empty;
+        foreach (var r in _filters.RulesWithSource(viewer))
+        {
+            switch (_filters.Rules[r])
+            {
+                case NetworkRule n:
+                    foreach (var d in n.Destinations)
+                    {
+                        if (d.Target.IP == "*") all = true;
+                        else if (AliasResolver.InternetRanges.Contains(d.Target.IP)) internet.UnionWith(d.Target.Nodes!);
+                        else if (Alias.TryParsePrefix(d.Target.IP, out var prefix, out _)) prefixes.Add(prefix);
+                    }
+                    break;
+                case CapabilityRule c:
+                    all |= c.ReachesAllRoutes;
+                    foreach (var t in c.PrefixDestinations)
+                        if (Alias.TryParsePrefix(t.IP, out var prefix, out _)) prefixes.Add(prefix);
+                    break;
+            }
+        }
+        return new Reachability(all, prefixes, internet);
+    }
+}
