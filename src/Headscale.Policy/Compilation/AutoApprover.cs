@@ -7,7 +7,8 @@ namespace Headscale.Policy.Compilation;
 
 /// <summary>
 /// Route auto-approval: an announced route is approvable when an <c>autoApprovers.routes</c> prefix contains
-/// it and names the node (by tag, owner or group), or, for exit routes, when <c>exitNode</c> names the node.
+/// it and names the node (by tag, owner or group). Exit routes are approvable only through <c>exitNode</c>:
+/// a <c>0.0.0.0/0</c> entry under <c>routes</c> does not approve them (as the service behaves).
 /// </summary>
 public sealed class AutoApprover(PolicyDocument policy, AliasResolver resolver)
 {
@@ -35,7 +36,7 @@ public sealed class AutoApprover(PolicyDocument policy, AliasResolver resolver)
         foreach (var route in node.AnnouncedRoutes)
         {
             var ok = Routes.IsExitRoute(route) && _exit.Contains(index);
-            ok |= _routes.Any(r => r.Approvers.Contains(index)
+            ok |= !Routes.IsExitRoute(route) && _routes.Any(r => r.Approvers.Contains(index)
                 && r.Prefix.BaseAddress.AddressFamily == route.BaseAddress.AddressFamily
                 && r.Prefix.PrefixLength <= route.PrefixLength && r.Prefix.Contains(route.BaseAddress));
             if (ok) result.Add(route);

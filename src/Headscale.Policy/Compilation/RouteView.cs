@@ -96,6 +96,17 @@ public sealed class RouteView
                     break;
             }
         }
+        // Traffic from a subnet behind a peer to this viewer returns through that peer, so routes named in
+        // the sources of rules that deliver to the viewer are shown too.
+        foreach (var r in _filters.RulesWithDestination(viewer))
+        {
+            var src = _filters.Rules[r] switch { NetworkRule n => n.Src, CapabilityRule c => c.Src, _ => [] };
+            foreach (var s in src)
+            {
+                if (s == "*") all = true;
+                else if (Alias.TryParsePrefix(s, out var prefix, out _) && !prefix.Equals(default(IPNetwork))) prefixes.Add(prefix);
+            }
+        }
         return new Reachability(all, prefixes, internet);
     }
 }

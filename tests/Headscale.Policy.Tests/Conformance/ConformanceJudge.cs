@@ -55,9 +55,9 @@ public static class ConformanceJudge
         return null;
     }
 
-    private static string Short(string s) => s.Length > 160 ? s[..160] + "…" : s;
+    private static string Short(string s, int max = 160) => s.Length > max ? s[..max] + "…" : s;
 
-    private static string Raw(JsonElement e) => e.ValueKind == JsonValueKind.Undefined ? "(absent)" : Short(e.GetRawText());
+    private static string Raw(JsonElement e) => e.ValueKind == JsonValueKind.Undefined ? "(absent)" : Short(JsonSerializer.Serialize(e), 600);
 
     private static IEnumerable<JsonElement> Items(JsonElement e) =>
         e.ValueKind == JsonValueKind.Array ? e.EnumerateArray() : [];
