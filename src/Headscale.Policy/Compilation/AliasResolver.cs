@@ -157,6 +157,9 @@ public sealed class AliasResolver
         return list.ToImmutable();
     }
 
+    /// <summary>Single-address prefixes are written as bare IPs, whether the policy wrote "/32" or not.</summary>
     public static string PrefixText(IPNetwork prefix, bool single) =>
-        single ? prefix.BaseAddress.ToString() : prefix.ToString();
+        single || prefix.PrefixLength == (prefix.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)
+            ? prefix.BaseAddress.ToString()
+            : prefix.ToString();
 }

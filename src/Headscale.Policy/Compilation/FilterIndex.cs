@@ -44,6 +44,22 @@ public sealed class FilterIndex
 
     public ImmutableArray<object> Rules => _rules;
 
+    /// <summary>
+    /// For each rule, the index of the first rule with the same merge key. The service merges equal-source
+    /// rules across the whole policy before distributing them, so a merged rule sits at its first occurrence.
+    /// </summary>
+    private int[] MergeSlots => _slots ??= ComputeSlots();
+    private int[]? _slots;
+
+    private int[] ComputeSlots()
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        var slots = new int[_rules.Length];
+        for (var r = 0; r < _rules.Length; r++)
+            slots[r] = _rules[r] is NetworkRule n ? (first.TryAdd(n.MergeKey, r) ? r : first[n.MergeKey]) : r;
+        return slots;
+    }
+
     /// <summary>Rule indexes, ascending, in which the node is a destination.</summary>
     public IEnumerable<int> RulesWithDestination(int node) => MergeAscending(_dstAllRules, _dstRules[node]);
 
@@ -65,6 +81,8 @@ public sealed class FilterIndex
     public ImmutableArray<FilterRule> FilterFor(int node, TailnetIndex index)
     {
         var result = new List<FilterRule>();
+        var order = new List<int>();
+        var slots = MergeSlots;
         var mergeSlots = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var r in RulesWithDestination(node))
         {
@@ -85,16 +103,18 @@ public sealed class FilterIndex
                     {
                         mergeSlots[n.MergeKey] = result.Count;
                         result.Add(new FilterRule(n.Src, [.. ports], n.Proto, default));
+                        order.Add(slots[r]);
                     }
                     break;
                 case CapabilityRule c:
                     var target = index.Nodes[node];
                     var dsts = target.Addresses.Select(a => $"{a}/{(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}").ToImmutableArray();
                     result.Add(new FilterRule(c.Src, default, default, [new CapGrant(dsts, c.CapMap)]));
+                    order.Add(slots[r]);
                     break;
             }
         }
-        return [.. result];
+        return [.. result.Select((rule, i) => (rule, slot: order[i])).OrderBy(x => x.slot).Select(x => x.rule)];
     }
 
     /// <summary>Nodes that may talk to this node or that it may talk to; visibility is symmetric.</summary>

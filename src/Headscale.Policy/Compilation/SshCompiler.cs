@@ -14,7 +14,7 @@ public sealed class SshCompiler
     /// <summary>The check URL template; the host is the control URL (anonymised in the corpus).</summary>
     public const string CheckUrlTemplate = "{0}/machine/ssh/action/$SRC_NODE_ID/to/$DST_NODE_ID?local_user=$LOCAL_USER";
 
-    private sealed record Compiled(SshEntry Entry, NodeBits Src, NodeBits Dst, bool DstSelf, ImmutableSortedDictionary<string, string> Users, string? LocalpartDomain);
+    private sealed record Compiled(SshEntry Entry, NodeBits Src, NodeBits Dst, bool DstSelf, ImmutableSortedDictionary<string, string> Users, string? LocalpartDomain, bool PrincipalPerTag);
 
     private readonly List<Compiled> _rules = [];
     private readonly AliasResolver _resolver;
@@ -27,7 +27,13 @@ public sealed class SshCompiler
         foreach (var entry in policy.Ssh.Where(e => e.Action == "check").Concat(policy.Ssh.Where(e => e.Action == "accept")))
         {
             var src = resolver.Index.Empty;
-            foreach (var s in entry.Src) src.UnionWith(resolver.Nodes(Alias.Parse(s)));
+            var tagCopies = false;
+            foreach (var s in entry.Src)
+            {
+                var a = Alias.Parse(s.Trim());
+                tagCopies |= a.IsAutoGroup(Alias.AutoGroupTagged);
+                src.UnionWith(resolver.Nodes(a));
+            }
             var dst = resolver.Index.Empty;
             var self = false;
             foreach (var d in entry.Dst)
@@ -38,14 +44,15 @@ public sealed class SshCompiler
             }
             var users = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
             string? localpart = null;
-            foreach (var u in entry.Users)
+            foreach (var raw in entry.Users)
             {
+                var u = raw.Trim();
                 if (u == Alias.AutoGroupNonRoot) users["*"] = "=";
                 else if (u.StartsWith("localpart:*@", StringComparison.Ordinal)) localpart = u["localpart:*@".Length..];
                 else users[u] = u;
             }
             if (!users.ContainsKey("root")) users["root"] = "";
-            _rules.Add(new Compiled(entry, src, dst, self, users.ToImmutable(), localpart));
+            _rules.Add(new Compiled(entry, src, dst, self, users.ToImmutable(), localpart, tagCopies));
         }
     }
 
@@ -66,16 +73,15 @@ public sealed class SshCompiler
             var env = rule.Entry.AcceptEnv.IsDefaultOrEmpty ? default : rule.Entry.AcceptEnv;
             if (rule.LocalpartDomain is null)
             {
-                result.Add(new SshRule(Principals(sources), rule.Users, action, env));
+                result.Add(new SshRule(Principals(sources, rule.PrincipalPerTag), rule.Users, action, env));
                 continue;
             }
-            foreach (var i in sources.Indexes())
+            foreach (var i in sources.Indexes().OrderBy(OwnerRank).ThenBy(i => i))
             {
                 var one = index.Empty;
                 one.Add(i);
                 var principals = Principals(one);
-                var hasRegularUsers = rule.Users.Count > 1 || rule.Users.GetValueOrDefault("root") != "";
-                if (hasRegularUsers) result.Add(new SshRule(principals, rule.Users, action, env));
+                result.Add(new SshRule(principals, rule.Users, action, env));
                 var email = index.Nodes[i].UserEmail;
                 if (email is not null && email.EndsWith("@" + rule.LocalpartDomain, StringComparison.Ordinal))
                 {
@@ -87,8 +93,30 @@ public sealed class SshCompiler
         return result.ToImmutable();
     }
 
-    private ImmutableArray<SshPrincipal> Principals(NodeBits nodes) =>
-        [.. _resolver.AddressesOf(nodes).Select(a => new SshPrincipal(a))];
+    /// <summary>Per-source-node rules are ordered by the owner's user id, as the service emits them.</summary>
+    private long OwnerRank(int node)
+    {
+        var email = _resolver.Index.Nodes[node].UserEmail;
+        var user = email is null ? null : _resolver.Index.Snapshot.Users.FirstOrDefault(u => u.Email == email);
+        return user is null ? long.MaxValue : (long)user.Id;
+    }
+
+    /// <summary>
+    /// One principal per source address. With <c>autogroup:tagged</c> as a source the service lists a node
+    /// once per tag it carries, so a node with two tags appears twice; we reproduce that.
+    /// </summary>
+    private ImmutableArray<SshPrincipal> Principals(NodeBits nodes, bool perTag = false)
+    {
+        var list = ImmutableArray.CreateBuilder<SshPrincipal>();
+        foreach (var i in nodes.Indexes())
+        {
+            var node = _resolver.Index.Nodes[i];
+            var copies = perTag && node.IsTagged ? node.Tags.Length : 1;
+            for (var c = 0; c < copies; c++)
+                foreach (var a in node.Addresses) list.Add(new SshPrincipal(a.ToString()));
+        }
+        return list.ToImmutable();
+    }
 
     private SshAction Action(SshEntry entry) => entry.Action == "check"
         ? new SshAction { HoldAndDelegate = string.Format(System.Globalization.CultureInfo.InvariantCulture, CheckUrlTemplate, _controlUrl) }

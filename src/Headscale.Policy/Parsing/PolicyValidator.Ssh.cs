@@ -13,7 +13,7 @@ public sealed partial class PolicyValidator
         {
             if (rule.Action is not ("accept" or "check"))
                 Fail($"{Q(rule.Action)} is not a valid action", rule.Position);
-            if (rule.CheckPeriod is { } period)
+            if (rule.CheckPeriod is { } period && period != "always")
             {
                 if (!GoDuration.TryParse(period, out var d, out var error)) Fail(error!, rule.Position);
                 else if (d > MaxCheckPeriod) Fail($"checkPeriod {GoDuration.Format(d)} is above the max (168h)", rule.Position);
@@ -31,7 +31,7 @@ public sealed partial class PolicyValidator
             }
             foreach (var s in rule.Src)
             {
-                var a = Alias.Parse(s);
+                var a = Alias.Parse(s.Trim());
                 if (a.Kind == AliasKind.User && a.Text.StartsWith("*@", StringComparison.Ordinal))
                 {
                     CheckUserDomain(a.Text, "[ssh] ");
@@ -44,11 +44,12 @@ public sealed partial class PolicyValidator
 
     private void CheckSshUser(string user, HuJson.TextPosition position)
     {
+        user = user.Trim();
         if (user.Length == 0 || user == "*") { Fail($"user {Q(user)} is not valid", position); return; }
         if (user.StartsWith("localpart:", StringComparison.Ordinal))
         {
             var rest = user["localpart:".Length..];
-            if (rest.StartsWith("*@", StringComparison.Ordinal)) CheckUserDomain(rest, "[ssh] ");
+            if (rest.StartsWith("*@", StringComparison.Ordinal) && rest.Length > 2) CheckUserDomain(rest, "[ssh] ");
         }
     }
 }
