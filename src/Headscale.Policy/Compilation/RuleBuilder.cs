@@ -29,10 +29,10 @@ public static class RuleBuilder
         }
         foreach (var grant in policy.Grants)
         {
-            if (!grant.Via.IsDefaultOrEmpty) continue; // via grants steer routes; handled by route visibility only
             var dstAliases = grant.Dst.Select(Alias.Parse).ToList();
+            var via = ViaNodes(resolver, grant.Via);
             foreach (var (proto, ports) in GrantIpSpecs(grant.Ip))
-                AddIpRules(rules, resolver, grant.Src, proto, dstAliases.Select(a => (a, ports)).ToList());
+                AddIpRules(rules, resolver, grant.Src, proto, dstAliases.Select(a => (a, ports)).ToList(), via);
             if (grant.HasApp) AddCapabilityRules(rules, resolver, grant, dstAliases);
         }
         return rules.ToImmutable();
@@ -65,9 +65,18 @@ public static class RuleBuilder
     private static bool SameProto(ImmutableArray<int> a, ImmutableArray<int> b) =>
         a.IsDefault ? b.IsDefault : !b.IsDefault && a.SequenceEqual(b);
 
+    /// <summary>Nodes carrying any of a grant's <c>via</c> tags, or null when the grant has no <c>via</c>.</summary>
+    private static NodeBits? ViaNodes(AliasResolver resolver, ImmutableArray<string> via)
+    {
+        if (via.IsDefaultOrEmpty) return null;
+        var bits = resolver.Index.Empty;
+        foreach (var tag in via) bits.UnionWith(resolver.Nodes(Alias.Parse(tag)));
+        return bits;
+    }
+
     private static void AddIpRules(
         ImmutableArray<object>.Builder rules, AliasResolver resolver, ImmutableArray<string> src,
-        ImmutableArray<int> proto, List<(Alias Alias, ImmutableArray<PortRange> Ports)> dsts)
+        ImmutableArray<int> proto, List<(Alias Alias, ImmutableArray<PortRange> Ports)> dsts, NodeBits? via = null)
     {
         var (srcEntries, srcNodes) = ResolveSources(resolver, src);
         var plain = new List<DestinationPort>();
@@ -76,7 +85,11 @@ public static class RuleBuilder
         {
             if (alias.IsAutoGroup(Alias.AutoGroupSelf)) { selfPorts.AddRange(ports); continue; }
             foreach (var target in resolver.Destinations(alias))
-                foreach (var p in ports) plain.Add(new DestinationPort(target, p));
+            {
+                // A via grant is delivered only to the routers carrying the via tag.
+                var t = via is null || target.Nodes is null ? target : target with { Nodes = target.Nodes.Intersect(via) };
+                foreach (var p in ports) plain.Add(new DestinationPort(t, p));
+            }
         }
         if (plain.Count > 0 && srcEntries.Length > 0)
             rules.Add(Network(resolver, srcEntries, srcNodes, proto, plain));
@@ -125,8 +138,8 @@ public static class RuleBuilder
 
     private static void AddCapabilityRules(ImmutableArray<object>.Builder rules, AliasResolver resolver, GrantEntry grant, List<Alias> dstAliases)
     {
+        // Unlike network rules, capability grants are sent even when the sources resolve to nothing.
         var (srcEntries, srcNodes) = ResolveSources(resolver, grant.Src);
-        if (srcEntries.Length == 0) return;
         var capMap = grant.App.ToImmutableSortedDictionary(
             c => c.Name,
             c => c.ValuesJson.Select(v => JsonDocument.Parse(v).RootElement.Clone()).ToImmutableArray(),
@@ -142,13 +155,29 @@ public static class RuleBuilder
                 foreach (var t in resolver.Destinations(alias)) prefixes.Add(t);
         }
         if (!dstNodes.IsEmpty)
-            rules.Add(new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard) });
+            AddWithDriveSharer(rules, new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard) });
         if (!self) return;
         foreach (var (_, userNodes) in resolver.Index.NodesByUser)
         {
             var allowed = srcNodes.Intersect(userNodes);
             if (allowed.IsEmpty) continue;
-            rules.Add(new CapabilityRule { Src = resolver.AddressesOf(allowed), SrcNodes = allowed, DstNodes = userNodes, CapMap = capMap, PrefixDestinations = [] });
+            AddWithDriveSharer(rules, new CapabilityRule { Src = resolver.AddressesOf(allowed), SrcNodes = allowed, DstNodes = userNodes, CapMap = capMap, PrefixDestinations = [] });
         }
+    }
+
+    private const string DriveCapability = "tailscale.com/cap/drive";
+    private const string DriveSharerCapability = "tailscale.com/cap/drive-sharer";
+
+    /// <summary>A Taildrive grant is followed by a companion drive-sharer grant on the same sources and destinations.</summary>
+    private static void AddWithDriveSharer(ImmutableArray<object>.Builder rules, CapabilityRule rule)
+    {
+        rules.Add(rule);
+        if (!rule.CapMap.ContainsKey(DriveCapability)) return;
+        rules.Add(new CapabilityRule
+        {
+            Src = rule.Src, SrcNodes = rule.SrcNodes, DstNodes = rule.DstNodes, PrefixDestinations = rule.PrefixDestinations,
+            ReachesAllRoutes = rule.ReachesAllRoutes,
+            CapMap = ImmutableSortedDictionary.Create<string, ImmutableArray<JsonElement>>(StringComparer.Ordinal).Add(DriveSharerCapability, []),
+        });
     }
 }

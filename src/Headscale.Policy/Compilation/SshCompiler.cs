@@ -48,7 +48,7 @@ public sealed class SshCompiler
             {
                 var u = raw.Trim();
                 if (u == Alias.AutoGroupNonRoot) users["*"] = "=";
-                else if (u.StartsWith("localpart:*@", StringComparison.Ordinal)) localpart = u["localpart:*@".Length..];
+                else if (u.StartsWith("localpart:*@", StringComparison.Ordinal) && u.Length > "localpart:*@".Length) localpart = u["localpart:*@".Length..];
                 else users[u] = u;
             }
             if (!users.ContainsKey("root")) users["root"] = "";
@@ -65,6 +65,12 @@ public sealed class SshCompiler
         {
             NodeBits sources;
             if (rule.Dst.Contains(node)) sources = rule.Src;
+            else if (rule.LocalpartDomain is not null && rule.Src.Contains(node) && !target.IsTagged)
+            {
+                // With localpart mapping the service also lets each source user node reach itself.
+                sources = index.Empty;
+                sources.Add(node);
+            }
             else if (rule.DstSelf && !target.IsTagged && target.UserEmail is { } owner && index.NodesByUser.TryGetValue(owner, out var own))
                 sources = rule.Src.Intersect(own);
             else continue;
