@@ -61,7 +61,9 @@ public sealed class RouteView
                 continue;
             }
             if (!IsPrimary(peer, route)) continue;
-            if (reach.All || reach.Prefixes.Any(x => Routes.Overlaps(x, route)))
+            // A standby router of the same route always sees the primary's route, so it can fail over.
+            var standby = _index.Nodes[viewer].ApprovedRoutes.Contains(route);
+            if (standby || reach.All || reach.Prefixes.Any(x => Routes.Overlaps(x, route)))
             {
                 allowed.Add(route);
                 primary.Add(route);

@@ -33,7 +33,7 @@ public static class RuleBuilder
             var via = ViaNodes(resolver, grant.Via);
             foreach (var (proto, ports) in GrantIpSpecs(grant.Ip))
                 AddIpRules(rules, resolver, grant.Src, proto, dstAliases.Select(a => (a, ports)).ToList(), via);
-            if (grant.HasApp) AddCapabilityRules(rules, resolver, grant, dstAliases);
+            if (grant.HasApp && !grant.Src.IsDefaultOrEmpty) AddCapabilityRules(rules, resolver, grant, dstAliases);
         }
         return rules.ToImmutable();
     }
@@ -150,34 +150,49 @@ public static class RuleBuilder
         foreach (var alias in dstAliases)
         {
             if (alias.IsAutoGroup(Alias.AutoGroupSelf)) { self = true; continue; }
-            dstNodes.UnionWith(resolver.Nodes(alias));
             if (alias.Kind is AliasKind.Prefix or AliasKind.Host)
+            {
+                // Capabilities apply to nodes, so a prefix names the nodes whose own address it holds,
+                // never the routers of a subnet inside it.
+                var prefix = alias.Kind == AliasKind.Prefix ? alias.Prefix : resolver.HostPrefix(alias.Text)?.Prefix;
+                if (prefix is { } p)
+                    for (var i = 0; i < resolver.Index.Count; i++)
+                        if (resolver.Index.Nodes[i].Addresses.Any(p.Contains)) dstNodes.Add(i);
                 foreach (var t in resolver.Destinations(alias)) prefixes.Add(t);
+            }
+            else dstNodes.UnionWith(resolver.Nodes(alias));
         }
         if (!dstNodes.IsEmpty)
-            AddWithDriveSharer(rules, new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard) });
+            AddWithCompanions(rules, new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard) });
         if (!self) return;
         foreach (var (_, userNodes) in resolver.Index.NodesByUser)
         {
             var allowed = srcNodes.Intersect(userNodes);
             if (allowed.IsEmpty) continue;
-            AddWithDriveSharer(rules, new CapabilityRule { Src = resolver.AddressesOf(allowed), SrcNodes = allowed, DstNodes = userNodes, CapMap = capMap, PrefixDestinations = [] });
+            AddWithCompanions(rules, new CapabilityRule { Src = resolver.AddressesOf(allowed), SrcNodes = allowed, DstNodes = userNodes, CapMap = capMap, PrefixDestinations = [] });
         }
     }
 
-    private const string DriveCapability = "tailscale.com/cap/drive";
-    private const string DriveSharerCapability = "tailscale.com/cap/drive-sharer";
+    /// <summary>Capabilities that the service pairs with a companion capability, sent as a separate rule.</summary>
+    private static readonly (string Capability, string Companion)[] Companions =
+    [
+        ("tailscale.com/cap/drive", "tailscale.com/cap/drive-sharer"),
+        ("tailscale.com/cap/relay", "tailscale.com/cap/relay-target"),
+    ];
 
-    /// <summary>A Taildrive grant is followed by a companion drive-sharer grant on the same sources and destinations.</summary>
-    private static void AddWithDriveSharer(ImmutableArray<object>.Builder rules, CapabilityRule rule)
+    /// <summary>Adds a capability rule followed by one companion rule per paired capability it grants.</summary>
+    private static void AddWithCompanions(ImmutableArray<object>.Builder rules, CapabilityRule rule)
     {
         rules.Add(rule);
-        if (!rule.CapMap.ContainsKey(DriveCapability)) return;
-        rules.Add(new CapabilityRule
+        foreach (var (capability, companion) in Companions)
         {
-            Src = rule.Src, SrcNodes = rule.SrcNodes, DstNodes = rule.DstNodes, PrefixDestinations = rule.PrefixDestinations,
-            ReachesAllRoutes = rule.ReachesAllRoutes,
-            CapMap = ImmutableSortedDictionary.Create<string, ImmutableArray<JsonElement>>(StringComparer.Ordinal).Add(DriveSharerCapability, []),
-        });
+            if (!rule.CapMap.ContainsKey(capability)) continue;
+            rules.Add(new CapabilityRule
+            {
+                Src = rule.Src, SrcNodes = rule.SrcNodes, DstNodes = rule.DstNodes, PrefixDestinations = rule.PrefixDestinations,
+                ReachesAllRoutes = rule.ReachesAllRoutes,
+                CapMap = ImmutableSortedDictionary.Create<string, ImmutableArray<JsonElement>>(StringComparer.Ordinal).Add(companion, []),
+            });
+        }
     }
 }
