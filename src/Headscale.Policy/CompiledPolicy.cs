@@ -15,6 +15,7 @@ public sealed class CompiledPolicy
     private readonly SshCompiler _ssh;
     private readonly RouteView _routes;
     private readonly AutoApprover _approver;
+    private readonly NodeAttributes _attributes;
     private readonly Dictionary<ulong, int> _byId;
 
     private CompiledPolicy(ParsedPolicy policy, TailnetSnapshot snapshot, string controlUrl)
@@ -26,6 +27,8 @@ public sealed class CompiledPolicy
         _ssh = new SshCompiler(policy.Document, resolver, controlUrl);
         _routes = new RouteView(Index, _filters);
         _approver = new AutoApprover(policy.Document, resolver);
+        _attributes = new NodeAttributes(policy.Document, resolver);
+        _routes.WithoutIPv4 = _attributes.DisablesIPv4;
         _byId = new Dictionary<ulong, int>(Index.Count);
         for (var i = 0; i < Index.Count; i++) _byId[Index.Nodes[i].Id] = i;
     }
@@ -52,6 +55,14 @@ public sealed class CompiledPolicy
     public NodeView SelfView(ulong nodeId) => _routes.SelfView(IndexOf(nodeId));
 
     public NodeView PeerView(ulong viewerId, ulong peerId) => _routes.PeerView(IndexOf(viewerId), IndexOf(peerId));
+
+    /// <summary>The node's own capability map: the tailnet baseline plus its <c>nodeAttrs</c>.</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<System.Text.Json.JsonElement>> Capabilities(ulong nodeId) =>
+        _attributes.CapabilitiesOf(IndexOf(nodeId));
+
+    /// <summary>The capabilities a peer is shown for this node.</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<System.Text.Json.JsonElement>> PeerCapabilities(ulong nodeId) =>
+        _attributes.PeerCapabilitiesOf(IndexOf(nodeId));
 
     /// <summary>Which of the node's announced routes the policy's autoApprovers would approve.</summary>
     public ImmutableArray<System.Net.IPNetwork> ApprovableRoutes(ulong nodeId) => _approver.Approvable(Index.Nodes[IndexOf(nodeId)]);

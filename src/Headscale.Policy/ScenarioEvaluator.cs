@@ -70,7 +70,9 @@ public static class ScenarioEvaluator
         var owner = root.TryGetProperty("tailnet", out var t) && t.TryGetProperty("name", out var name) ? name.GetString() ?? "" : "";
         var at = owner.IndexOf('@');
         ImmutableArray<string> domains = at >= 0 ? [owner[(at + 1)..]] : [];
-        return new TailnetSnapshot(users.ToImmutable(), nodes.ToImmutable(), domains);
+        var autoUpdate = t.ValueKind == JsonValueKind.Object && t.TryGetProperty("settings", out var settings)
+            && settings.TryGetProperty("devices_auto_updates_on", out var au) && au.ValueKind == JsonValueKind.True;
+        return new TailnetSnapshot(users.ToImmutable(), nodes.ToImmutable(), domains) { DevicesAutoUpdate = autoUpdate, OwnerEmail = owner };
     }
 
     private static ImmutableArray<string> Strings(JsonElement obj, string name) =>
@@ -96,12 +98,12 @@ public static class ScenarioEvaluator
             {
                 w.WriteStartObject();
                 w.WriteString("name", peer.Name);
-                WriteView(w, compiled.PeerView(node.Id, peer.Id));
+                WriteView(w, compiled.PeerView(node.Id, peer.Id), compiled.PeerCapabilities(peer.Id));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
             w.WriteStartObject("node");
-            WriteView(w, compiled.SelfView(node.Id));
+            WriteView(w, compiled.SelfView(node.Id), compiled.Capabilities(node.Id));
             w.WriteEndObject();
             WritePrefixes(w, "approvable_routes", compiled.ApprovableRoutes(node.Id));
             w.WriteEndObject();
@@ -109,12 +111,18 @@ public static class ScenarioEvaluator
         w.WriteEndObject();
     }
 
-    private static void WriteView(Utf8JsonWriter w, Compilation.NodeView view)
+    private static void WriteView(Utf8JsonWriter w, Compilation.NodeView view, ImmutableSortedDictionary<string, ImmutableArray<JsonElement>>? caps)
     {
         WritePrefixes(w, "allowed_ips", view.AllowedIPs);
         WritePrefixes(w, "primary_routes", view.PrimaryRoutes);
         WritePrefixes(w, "addresses", view.Addresses);
         w.WriteStartObject("cap_map");
+        foreach (var (name, values) in caps ?? ImmutableSortedDictionary<string, ImmutableArray<JsonElement>>.Empty)
+        {
+            w.WriteStartArray(name);
+            foreach (var v in values) v.WriteTo(w);
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 

@@ -34,6 +34,14 @@ public sealed class RouteView
         }
     }
 
+    /// <summary>Nodes with the <c>disable-ipv4</c> attribute: they are shown, and see their peers, without IPv4.</summary>
+    public Func<int, bool> WithoutIPv4 { get; set; } = _ => false;
+
+    private ImmutableArray<IPNetwork> Visible(ImmutableArray<IPNetwork> prefixes, int viewer, int subject) =>
+        WithoutIPv4(viewer) || WithoutIPv4(subject)
+            ? [.. prefixes.Where(p => !(p.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && p.PrefixLength == 32 && _index.Nodes[subject].IPv4 is { } v4 && p.BaseAddress.Equals(v4)))]
+            : prefixes;
+
     public bool IsPrimary(int node, IPNetwork route) => _primary.TryGetValue(route, out var p) && p == node;
 
     public static ImmutableArray<IPNetwork> HostPrefixes(TailnetNode node) =>
@@ -43,7 +51,8 @@ public sealed class RouteView
     {
         var n = _index.Nodes[node];
         var addresses = HostPrefixes(n);
-        return new NodeView(addresses, [.. addresses, .. n.ApprovedRoutes], [.. n.ApprovedRoutes.Where(r => !Routes.IsExitRoute(r) && IsPrimary(node, r))]);
+        return new NodeView(Visible(addresses, node, node), Visible([.. addresses, .. n.ApprovedRoutes], node, node),
+            [.. n.ApprovedRoutes.Where(r => !Routes.IsExitRoute(r) && IsPrimary(node, r))]);
     }
 
     public NodeView PeerView(int viewer, int peer)
@@ -69,7 +78,7 @@ public sealed class RouteView
                 primary.Add(route);
             }
         }
-        return new NodeView(addresses, [.. allowed], [.. primary]);
+        return new NodeView(Visible(addresses, viewer, peer), Visible([.. allowed], viewer, peer), [.. primary]);
     }
 
     private sealed record Reachability(bool All, List<IPNetwork> Prefixes, NodeBits InternetVia);

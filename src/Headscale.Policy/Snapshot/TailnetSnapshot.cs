@@ -47,6 +47,12 @@ public sealed record TailnetSnapshot(
     ImmutableArray<TailnetNode> Nodes,
     ImmutableArray<string> AssociatedDomains)
 {
+    /// <summary>Tailnet setting "auto-update devices by default"; sent to every node as <c>default-auto-update</c>.</summary>
+    public bool DevicesAutoUpdate { get; init; }
+
+    /// <summary>The owner's login (the tailnet name); <c>autogroup:owner</c> resolves to this user's devices.</summary>
+    public string? OwnerEmail { get; init; }
+
     public static TailnetSnapshot Empty { get; } = new([], [], []);
 }
 
