@@ -24,6 +24,9 @@ public sealed class NetworkRule
 
     /// <summary>True when some entry concerns every node (a <c>*</c> destination).</summary>
     public required bool ConcernsAll { get; init; }
+
+    /// <summary>For a grant with <c>via</c>: the routers that carry the via tags; null otherwise.</summary>
+    public NodeBits? Via { get; init; }
 }
 
 /// <summary>An application-capability grant: a CapGrant rule on each destination node.</summary>
@@ -39,4 +42,10 @@ public sealed class CapabilityRule
 
     /// <summary>True when the grant's destinations include <c>*</c>, which reaches every subnet route.</summary>
     public bool ReachesAllRoutes { get; init; }
+
+    /// <summary>
+    /// For a grant with <c>via</c>: the tagged routers serving the destination prefixes. They become peers of
+    /// the sources (so the route can be steered through them) but receive no capability rule.
+    /// </summary>
+    public NodeBits? ViaRouters { get; init; }
 }

@@ -13,6 +13,7 @@ public sealed class FilterIndex
     private readonly ImmutableArray<object> _rules;
     private readonly List<int>[] _dstRules;
     private readonly List<int>[] _srcRules;
+    private readonly List<int>[] _viaRules;
     private readonly List<int> _dstAllRules = [];
     private readonly List<int> _srcAllRules = [];
     private readonly int _count;
@@ -23,6 +24,7 @@ public sealed class FilterIndex
         _count = nodeCount;
         _dstRules = new List<int>[nodeCount];
         _srcRules = new List<int>[nodeCount];
+        _viaRules = new List<int>[nodeCount];
         for (var r = 0; r < rules.Length; r++)
         {
             var (src, dst) = rules[r] switch
@@ -33,6 +35,8 @@ public sealed class FilterIndex
             };
             AddTo(_srcRules, _srcAllRules, src, r);
             AddTo(_dstRules, _dstAllRules, dst, r);
+            if (rules[r] is CapabilityRule { ViaRouters: { } routers })
+                foreach (var i in routers.Indexes()) (_viaRules[i] ??= []).Add(r);
         }
     }
 
@@ -122,7 +126,13 @@ public sealed class FilterIndex
     {
         var peers = index.Empty;
         foreach (var r in RulesWithDestination(node)) peers.UnionWith(SrcNodes(_rules[r]));
-        foreach (var r in RulesWithSource(node)) peers.UnionWith(DstNodes(_rules[r]));
+        foreach (var r in RulesWithSource(node))
+        {
+            peers.UnionWith(DstNodes(_rules[r]));
+            if (_rules[r] is CapabilityRule { ViaRouters: { } routers }) peers.UnionWith(routers);
+        }
+        if (_viaRules[node] is { } viaRules)
+            foreach (var r in viaRules) peers.UnionWith(SrcNodes(_rules[r]));
         var result = index.Empty;
         foreach (var i in peers.Indexes()) if (i != node) result.Add(i);
         return result;

@@ -62,8 +62,14 @@ public sealed class RouteView
         var reach = Reach(viewer);
         var allowed = new List<IPNetwork>(addresses);
         var primary = new List<IPNetwork>();
+        var steered = ViaSteering(viewer);
         foreach (var route in p.ApprovedRoutes)
         {
+            if (!Routes.IsExitRoute(route) && steered.TryGetValue(route, out var chosen))
+            {
+                if (chosen == peer) { allowed.Add(route); primary.Add(route); }
+                continue;
+            }
             if (Routes.IsExitRoute(route))
             {
                 if (reach.InternetVia.Contains(peer)) allowed.Add(route);
@@ -79,6 +85,37 @@ public sealed class RouteView
             }
         }
         return new NodeView(Visible(addresses, viewer, peer), Visible([.. allowed], viewer, peer), [.. primary]);
+    }
+
+    /// <summary>
+    /// Per-viewer primaries from via grants: for a viewer in a via grant's sources, each route inside the
+    /// grant's destinations is served by the first-registered router carrying the via tag.
+    /// </summary>
+    private Dictionary<IPNetwork, int> ViaSteering(int viewer)
+    {
+        var chosen = new Dictionary<IPNetwork, int>();
+        foreach (var r in _filters.RulesWithSource(viewer))
+        {
+            var (via, targets) = _filters.Rules[r] switch
+            {
+                NetworkRule { Via: { } v } n => (v, n.Destinations.Select(d => d.Target.IP)),
+                CapabilityRule { ViaRouters: { } v } c => (v, c.PrefixDestinations.Select(t => t.IP)),
+                _ => (null, []),
+            };
+            if (via is null) continue;
+            foreach (var ip in targets)
+            {
+                if (!Alias.TryParsePrefix(ip, out var dst, out _)) continue;
+                foreach (var i in via.Indexes())
+                    foreach (var route in _index.Nodes[i].ApprovedRoutes)
+                    {
+                        if (Routes.IsExitRoute(route) || !Routes.Overlaps(route, dst)) continue;
+                        if (!chosen.TryGetValue(route, out var current) || _index.Nodes[current].RegistrationOrder > _index.Nodes[i].RegistrationOrder)
+                            chosen[route] = i;
+                    }
+            }
+        }
+        return chosen;
     }
 
     private sealed record Reachability(bool All, List<IPNetwork> Prefixes, NodeBits InternetVia);

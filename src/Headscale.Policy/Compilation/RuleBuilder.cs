@@ -33,7 +33,7 @@ public static class RuleBuilder
             var via = ViaNodes(resolver, grant.Via);
             foreach (var (proto, ports) in GrantIpSpecs(grant.Ip))
                 AddIpRules(rules, resolver, grant.Src, proto, dstAliases.Select(a => (a, ports)).ToList(), via);
-            if (grant.HasApp && !grant.Src.IsDefaultOrEmpty) AddCapabilityRules(rules, resolver, grant, dstAliases);
+            if (grant.HasApp && !grant.Src.IsDefaultOrEmpty) AddCapabilityRules(rules, resolver, grant, dstAliases, via);
         }
         return rules.ToImmutable();
     }
@@ -92,7 +92,14 @@ public static class RuleBuilder
             }
         }
         if (plain.Count > 0 && srcEntries.Length > 0)
-            rules.Add(Network(resolver, srcEntries, srcNodes, proto, plain));
+        {
+            var rule = Network(resolver, srcEntries, srcNodes, proto, plain);
+            rules.Add(via is null ? rule : new NetworkRule
+            {
+                Src = rule.Src, SrcNodes = rule.SrcNodes, Proto = rule.Proto, Destinations = rule.Destinations,
+                MergeKey = rule.MergeKey + "|via", DstNodes = rule.DstNodes, ConcernsAll = rule.ConcernsAll, Via = via,
+            });
+        }
         if (selfPorts.Count == 0) return;
         foreach (var (_, userNodes) in resolver.Index.NodesByUser)
         {
@@ -136,7 +143,7 @@ public static class RuleBuilder
         };
     }
 
-    private static void AddCapabilityRules(ImmutableArray<object>.Builder rules, AliasResolver resolver, GrantEntry grant, List<Alias> dstAliases)
+    private static void AddCapabilityRules(ImmutableArray<object>.Builder rules, AliasResolver resolver, GrantEntry grant, List<Alias> dstAliases, NodeBits? via)
     {
         // Unlike network rules, capability grants are sent even when the sources resolve to nothing.
         var (srcEntries, srcNodes) = ResolveSources(resolver, grant.Src);
@@ -162,8 +169,15 @@ public static class RuleBuilder
             }
             else dstNodes.UnionWith(resolver.Nodes(alias));
         }
-        if (!dstNodes.IsEmpty)
-            AddWithCompanions(rules, new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard) });
+        NodeBits? viaRouters = null;
+        if (via is not null)
+        {
+            viaRouters = resolver.Index.Empty;
+            foreach (var t in prefixes)
+                if (t.Nodes is not null) viaRouters.UnionWith(t.Nodes.Intersect(via));
+        }
+        if (!dstNodes.IsEmpty || viaRouters is { IsEmpty: false })
+            AddWithCompanions(rules, new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard), ViaRouters = viaRouters });
         if (!self) return;
         foreach (var (_, userNodes) in resolver.Index.NodesByUser)
         {
@@ -190,7 +204,7 @@ public static class RuleBuilder
             rules.Add(new CapabilityRule
             {
                 Src = rule.Src, SrcNodes = rule.SrcNodes, DstNodes = rule.DstNodes, PrefixDestinations = rule.PrefixDestinations,
-                ReachesAllRoutes = rule.ReachesAllRoutes,
+                ReachesAllRoutes = rule.ReachesAllRoutes, ViaRouters = rule.ViaRouters,
                 CapMap = ImmutableSortedDictionary.Create<string, ImmutableArray<JsonElement>>(StringComparer.Ordinal).Add(companion, []),
             });
         }
