@@ -7,8 +7,12 @@ namespace Headscale.Policy.Compilation;
 /// <summary>The addresses a source alias expands to (as wire strings) and the nodes it covers.</summary>
 public sealed record SourceSet(ImmutableArray<string> Entries, NodeBits Nodes);
 
-/// <summary>One destination address string and the nodes whose filter it belongs in (null: every node).</summary>
-public sealed record DestinationTarget(string IP, NodeBits? Nodes);
+/// <summary>
+/// One destination address string and the nodes whose filter it belongs in (null: every node).
+/// <see cref="PeerVisible"/> is false for a bare IPv6 node address: the service delivers such a rule but
+/// does not make its sources peers of that node (corpus: policytest-allpass-grants-only-tag-src-ipv6-literal-dst).
+/// </summary>
+public sealed record DestinationTarget(string IP, NodeBits? Nodes, bool PeerVisible = true);
 
 /// <summary>
 /// Expands aliases against a <see cref="TailnetIndex"/>, following the hosted service's address rules:
@@ -139,7 +143,8 @@ public sealed class AliasResolver
                     ? [new DestinationTarget(PrefixText(hp.Prefix, hp.Single), _index.NodesTouching(hp.Prefix))]
                     : [];
             case AliasKind.Prefix:
-                return [new DestinationTarget(PrefixText(alias.Prefix, alias.IsSingleAddress), _index.NodesTouching(alias.Prefix))];
+                return [new DestinationTarget(PrefixText(alias.Prefix, alias.IsSingleAddress), _index.NodesTouching(alias.Prefix),
+                    PeerVisible: !(alias.IsSingleAddress && alias.Prefix.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))];
             default:
                 return NodeTargets(Nodes(alias));
         }

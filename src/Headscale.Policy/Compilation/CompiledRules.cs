@@ -25,6 +25,9 @@ public sealed class NetworkRule
     /// <summary>True when some entry concerns every node (a <c>*</c> destination).</summary>
     public required bool ConcernsAll { get; init; }
 
+    /// <summary>Destination nodes that receive the rule but do not become peers of its sources (see <see cref="DestinationTarget.PeerVisible"/>).</summary>
+    public NodeBits? FilterOnlyNodes { get; init; }
+
     /// <summary>For a grant with <c>via</c>: the routers that carry the via tags; null otherwise.</summary>
     public NodeBits? Via { get; init; }
 }

@@ -125,10 +125,14 @@ public sealed class FilterIndex
     public NodeBits PeersOf(int node, TailnetIndex index)
     {
         var peers = index.Empty;
-        foreach (var r in RulesWithDestination(node)) peers.UnionWith(SrcNodes(_rules[r]));
+        foreach (var r in RulesWithDestination(node))
+            if (_rules[r] is not NetworkRule { FilterOnlyNodes: { } only } || !only.Contains(node))
+                peers.UnionWith(SrcNodes(_rules[r]));
         foreach (var r in RulesWithSource(node))
         {
-            peers.UnionWith(DstNodes(_rules[r]));
+            if (_rules[r] is NetworkRule { FilterOnlyNodes: { } only } n)
+                foreach (var i in n.DstNodes.Indexes()) { if (!only.Contains(i)) peers.Add(i); }
+            else peers.UnionWith(DstNodes(_rules[r]));
             if (_rules[r] is CapabilityRule { ViaRouters: { } routers }) peers.UnionWith(routers);
         }
         if (_viaRules[node] is { } viaRules)

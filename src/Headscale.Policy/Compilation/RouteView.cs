@@ -94,8 +94,12 @@ public sealed class RouteView
     private Dictionary<IPNetwork, int> ViaSteering(int viewer)
     {
         var chosen = new Dictionary<IPNetwork, int>();
+        var direct = new List<IPNetwork>();
         foreach (var r in _filters.RulesWithSource(viewer))
         {
+            if (_filters.Rules[r] is NetworkRule { Via: null } plainRule)
+                foreach (var d in plainRule.Destinations)
+                    if (Alias.TryParsePrefix(d.Target.IP, out var reached, out _)) direct.Add(reached);
             var (via, targets) = _filters.Rules[r] switch
             {
                 NetworkRule { Via: { } v } n => (v, n.Destinations.Select(d => d.Target.IP)),
@@ -115,6 +119,9 @@ public sealed class RouteView
                     }
             }
         }
+        // A grant without via that also reaches the route leaves the normal HA primary in charge.
+        foreach (var route in chosen.Keys.ToList())
+            if (direct.Any(d => Routes.Overlaps(d, route))) chosen.Remove(route);
         return chosen;
     }
 

@@ -98,6 +98,7 @@ public static class RuleBuilder
             {
                 Src = rule.Src, SrcNodes = rule.SrcNodes, Proto = rule.Proto, Destinations = rule.Destinations,
                 MergeKey = rule.MergeKey + "|via", DstNodes = rule.DstNodes, ConcernsAll = rule.ConcernsAll, Via = via,
+                FilterOnlyNodes = rule.FilterOnlyNodes,
             });
         }
         if (selfPorts.Count == 0) return;
@@ -135,11 +136,19 @@ public static class RuleBuilder
             else dstNodes.UnionWith(d.Target.Nodes);
         }
         if (all) dstNodes = resolver.Index.AllNodes;
+        NodeBits? filterOnly = null;
+        if (!all && dsts.Any(d => !d.Target.PeerVisible))
+        {
+            var visible = resolver.Index.Empty;
+            foreach (var d in dsts) if (d.Target.PeerVisible && d.Target.Nodes is not null) visible.UnionWith(d.Target.Nodes);
+            filterOnly = resolver.Index.Empty;
+            foreach (var i in dstNodes.Indexes()) if (!visible.Contains(i)) filterOnly.Add(i);
+        }
         var key = string.Join(",", src.Order(StringComparer.Ordinal)) + "|" + (proto.IsDefault ? "" : string.Join(",", proto));
         return new NetworkRule
         {
             Src = src, SrcNodes = srcNodes, Proto = proto, Destinations = [.. dsts],
-            MergeKey = key, DstNodes = dstNodes, ConcernsAll = all,
+            MergeKey = key, DstNodes = dstNodes, ConcernsAll = all, FilterOnlyNodes = filterOnly,
         };
     }
 
