@@ -12,7 +12,27 @@ public sealed record SourceSet(ImmutableArray<string> Entries, NodeBits Nodes);
 /// <see cref="PeerVisible"/> is false for a bare IPv6 node address: the service delivers such a rule but
 /// does not make its sources peers of that node (corpus: policytest-allpass-grants-only-tag-src-ipv6-literal-dst).
 /// </summary>
-public sealed record DestinationTarget(string IP, NodeBits? Nodes, bool PeerVisible = true);
+public sealed record DestinationTarget(string IP, NodeBits? Nodes, bool PeerVisible = true, int SingleNode = -1)
+{
+    /// <summary>A node's own address: it concerns that node only (kept as an index, not a set, so large groups stay cheap).</summary>
+    public static DestinationTarget ForNode(string ip, int node) => new(ip, null, true, node);
+
+    public bool IsAll => SingleNode < 0 && Nodes is null;
+
+    public bool Concerns(int node) => SingleNode >= 0 ? SingleNode == node : Nodes is null || Nodes.Contains(node);
+
+    public void AddNodesTo(NodeBits bits)
+    {
+        if (SingleNode >= 0) bits.Add(SingleNode);
+        else if (Nodes is not null) bits.UnionWith(Nodes);
+    }
+
+    /// <summary>Limits the target to the given nodes; null when nothing is left.</summary>
+    public DestinationTarget? RestrictTo(NodeBits allowed) =>
+        SingleNode >= 0 ? (allowed.Contains(SingleNode) ? this : null)
+        : Nodes is null ? this
+        : this with { Nodes = Nodes.Intersect(allowed) };
+}
 
 /// <summary>
 /// Expands aliases against a <see cref="TailnetIndex"/>, following the hosted service's address rules:
@@ -154,11 +174,7 @@ public sealed class AliasResolver
     {
         var list = ImmutableArray.CreateBuilder<DestinationTarget>();
         foreach (var i in nodes.Indexes())
-        {
-            var only = _index.Empty;
-            only.Add(i);
-            foreach (var a in _index.Nodes[i].Addresses) list.Add(new DestinationTarget(a.ToString(), only));
-        }
+            foreach (var a in _index.Nodes[i].Addresses) list.Add(DestinationTarget.ForNode(a.ToString(), i));
         return list.ToImmutable();
     }
 

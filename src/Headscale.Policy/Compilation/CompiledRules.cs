@@ -30,6 +30,38 @@ public sealed class NetworkRule
 
     /// <summary>For a grant with <c>via</c>: the routers that carry the via tags; null otherwise.</summary>
     public NodeBits? Via { get; init; }
+
+    // Built on first use; a reference, so concurrent readers at worst build it twice, never see it torn.
+    private EntryIndex? _entryIndex;
+
+    private sealed record EntryIndex(Dictionary<int, List<int>> ByNode, List<int> Broad);
+
+    /// <summary>
+    /// The destination entries that concern one node. Entries naming a single node are indexed by that node,
+    /// so a rule whose destination is a group of thousands of nodes costs each node only its own entries.
+    /// </summary>
+    public IEnumerable<DestinationPort> EntriesFor(int node)
+    {
+        var (byNode, broad) = _entryIndex ??= BuildEntryIndex();
+        foreach (var i in broad)
+            if (Destinations[i].Target.Concerns(node)) yield return Destinations[i];
+        if (byNode.TryGetValue(node, out var own))
+            foreach (var i in own) yield return Destinations[i];
+    }
+
+    private EntryIndex BuildEntryIndex()
+    {
+        var byNode = new Dictionary<int, List<int>>();
+        var broad = new List<int>();
+        for (var i = 0; i < Destinations.Length; i++)
+        {
+            var single = Destinations[i].Target.SingleNode;
+            if (single < 0) broad.Add(i);
+            else if (byNode.TryGetValue(single, out var list)) list.Add(i);
+            else byNode[single] = [i];
+        }
+        return new EntryIndex(byNode, broad);
+    }
 }
 
 /// <summary>An application-capability grant: a CapGrant rule on each destination node.</summary>

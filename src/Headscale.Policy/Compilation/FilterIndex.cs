@@ -93,8 +93,7 @@ public sealed class FilterIndex
             switch (_rules[r])
             {
                 case NetworkRule n:
-                    var ports = n.Destinations
-                        .Where(d => d.Target.Nodes is null || d.Target.Nodes.Contains(node))
+                    var ports = n.EntriesFor(node)
                         .Select(d => new NetPortRange(d.Target.IP, new WirePortRange(d.Ports.First, d.Ports.Last)))
                         .ToList();
                     if (ports.Count == 0) continue;

@@ -140,7 +140,7 @@ public sealed class RouteView
                     foreach (var d in n.Destinations)
                     {
                         if (d.Target.IP == "*") { all = true; internet.UnionWith(_index.ExitNodes); }
-                        else if (AliasResolver.InternetRanges.Contains(d.Target.IP)) internet.UnionWith(d.Target.Nodes!);
+                        else if (AliasResolver.InternetRanges.Contains(d.Target.IP)) d.Target.AddNodesTo(internet);
                         else if (Alias.TryParsePrefix(d.Target.IP, out var prefix, out _)) prefixes.Add(prefix);
                     }
                     break;

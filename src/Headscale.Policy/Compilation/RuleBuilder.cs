@@ -87,7 +87,8 @@ public static class RuleBuilder
             foreach (var target in resolver.Destinations(alias))
             {
                 // A via grant is delivered only to the routers carrying the via tag.
-                var t = via is null || target.Nodes is null ? target : target with { Nodes = target.Nodes.Intersect(via) };
+                var t = via is null ? target : target.RestrictTo(via);
+                if (t is null) continue;
                 foreach (var p in ports) plain.Add(new DestinationPort(t, p));
             }
         }
@@ -132,15 +133,15 @@ public static class RuleBuilder
         var all = false;
         foreach (var d in dsts)
         {
-            if (d.Target.Nodes is null) all = true;
-            else dstNodes.UnionWith(d.Target.Nodes);
+            if (d.Target.IsAll) all = true;
+            else d.Target.AddNodesTo(dstNodes);
         }
         if (all) dstNodes = resolver.Index.AllNodes;
         NodeBits? filterOnly = null;
         if (!all && dsts.Any(d => !d.Target.PeerVisible))
         {
             var visible = resolver.Index.Empty;
-            foreach (var d in dsts) if (d.Target.PeerVisible && d.Target.Nodes is not null) visible.UnionWith(d.Target.Nodes);
+            foreach (var d in dsts) if (d.Target.PeerVisible) d.Target.AddNodesTo(visible);
             filterOnly = resolver.Index.Empty;
             foreach (var i in dstNodes.Indexes()) if (!visible.Contains(i)) filterOnly.Add(i);
         }
@@ -183,7 +184,7 @@ public static class RuleBuilder
         {
             viaRouters = resolver.Index.Empty;
             foreach (var t in prefixes)
-                if (t.Nodes is not null) viaRouters.UnionWith(t.Nodes.Intersect(via));
+                t.RestrictTo(via)?.AddNodesTo(viaRouters);
         }
         if (!dstNodes.IsEmpty || viaRouters is { IsEmpty: false })
             AddWithCompanions(rules, new CapabilityRule { Src = srcEntries, SrcNodes = srcNodes, DstNodes = dstNodes, CapMap = capMap, PrefixDestinations = prefixes.ToImmutable(), ReachesAllRoutes = dstAliases.Any(a => a.Kind == AliasKind.Wildcard), ViaRouters = viaRouters });
