@@ -48,15 +48,17 @@ public sealed class PolicyActorTests
     }
 
     [Fact]
-    public async Task Without_a_validator_nothing_is_stored()
+    public async Task The_server_validates_with_the_policy_engine_by_default()
     {
         using var directory = new TempDirectory();
         await using var host = await ActorHost.StartAsync(directory.File("db.sqlite"));
         var policy = host.Get<IPolicyStore>();
 
-        var result = await policy.SetAsync("{}", Cli, Ct);
+        var broken = await policy.SetAsync("""{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]}], "bogus": 1}""", Cli, Ct);
+        var good = await policy.SetAsync("""{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:22"]},]}""", Cli, Ct);
 
-        Assert.Equal(PolicyResultCode.Invalid, result.Code);
-        Assert.Equal(PolicyResultCode.NotFound, (await policy.GetAsync(Ct)).Code);
+        Assert.Equal(PolicyResultCode.Invalid, broken.Code);
+        Assert.Contains("bogus", broken.Message);
+        Assert.Equal(PolicyResultCode.Ok, good.Code);
     }
 }

@@ -29,6 +29,7 @@ public static class ActorsHostingExtensions
         services.AddSingleton<IIdAllocator, IdAllocatorFacade>();
         services.AddSingleton<IApiKeyDirectory, ApiKeyDirectoryFacade>();
         services.AddSingleton<IPolicyStore, PolicyStoreFacade>();
+        services.TryAddSingleton<IPolicyValidator, PolicyEngineValidator>();
         services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
         return services;
     }
