@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net;
+using System.Text.Json;
+using Headscale.Policy;
+using Headscale.Policy.Snapshot;
+
+namespace Headscale.Actors.NetworkMap;
+
+/// <summary>
+/// A parsed policy compiled over the network map's current nodes. Each viewer's peer set, filter
+/// and SSH policy are computed on first use and cached, so a viewer costs its own rules once, and
+/// the JSON bytes are shared by every message that carries them.
+/// </summary>
+public sealed class CompiledTailnetPolicy : ITailnetPolicy
+{
+    private readonly CompiledPolicy _compiled;
+    private readonly ConcurrentDictionary<long, HashSet<ulong>> _peers = new();
+    private readonly ConcurrentDictionary<long, ReadOnlyMemory<byte>> _filters = new();
+    private readonly ConcurrentDictionary<long, ReadOnlyMemory<byte>> _ssh = new();
+
+    private readonly HashSet<ulong> _known;
+
+    private CompiledTailnetPolicy(CompiledPolicy compiled)
+    {
+        _compiled = compiled;
+        _known = compiled.Index.Nodes.Select(n => n.Id).ToHashSet();
+    }
+
+    public static CompiledTailnetPolicy Compile(ParsedPolicy policy, IEnumerable<PeerView> nodes, string controlUrl) =>
+        new(CompiledPolicy.Compile(policy, Snapshot(nodes), controlUrl));
+
+    /// <summary>The policy engine's view of the tailnet. Users without an e-mail are keyed <c>name@</c>, which is how policies name them.</summary>
+    public static TailnetSnapshot Snapshot(IEnumerable<PeerView> nodes)
+    {
+        var list = nodes.OrderBy(n => n.Id).ToList();
+        var users = list
+            .GroupBy(n => n.UserId)
+            .Select(g => new TailnetUser((ulong)g.Key, NameOf(g.First().UserLogin), EmailOf(g.First().UserLogin)))
+            .ToImmutableArray();
+        var tailnetNodes = list.Select(n => new TailnetNode(
+            (ulong)n.Id,
+            n.GivenName,
+            n.Tags.IsDefaultOrEmpty ? EmailOf(n.UserLogin) : null,
+            n.Tags.IsDefault ? [] : n.Tags,
+            Address(n, System.Net.Sockets.AddressFamily.InterNetwork),
+            Address(n, System.Net.Sockets.AddressFamily.InterNetworkV6),
+            Prefixes(n.AnnouncedRoutes),
+            Prefixes(n.ApprovedRoutes),
+            n.Id)).ToImmutableArray();
+        return new TailnetSnapshot(users, tailnetNodes, []);
+    }
+
+    public bool CanSee(PeerView viewer, PeerView peer) =>
+        _peers.GetOrAdd(viewer.Id, id => Known(id) ? _compiled.Peers((ulong)id).Select(p => p.Id).ToHashSet() : []).Contains((ulong)peer.Id);
+
+    public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) =>
+        _filters.GetOrAdd(node.Id, id => Known(id)
+            ? JsonSerializer.SerializeToUtf8Bytes(_compiled.PacketFilter((ulong)id), WireJsonContext.Default.ImmutableArrayFilterRule)
+            : "[]"u8.ToArray());
+
+    public ReadOnlyMemory<byte> SshPolicyFor(PeerView node) =>
+        _ssh.GetOrAdd(node.Id, id =>
+        {
+            var rules = Known(id) ? JsonSerializer.Serialize(_compiled.SshRules((ulong)id), WireJsonContext.Default.ImmutableArraySshRule) : "[]";
+            return System.Text.Encoding.UTF8.GetBytes($$"""{"rules":{{rules}}}""");
+        });
+
+    private bool Known(long id) => _known.Contains((ulong)id);
+
+    private static string NameOf(string login) => login.Contains('@') ? login[..login.IndexOf('@')] : login;
+
+    private static string EmailOf(string login) => login.Contains('@') ? login : login + "@";
+
+    private static IPAddress? Address(PeerView node, System.Net.Sockets.AddressFamily family) =>
+        node.Addresses
+            .Select(a => IPNetwork.TryParse(a, out var p) ? p.BaseAddress : IPAddress.TryParse(a, out var ip) ? ip : null)
+            .FirstOrDefault(ip => ip?.AddressFamily == family);
+
+    private static ImmutableArray<IPNetwork> Prefixes(ImmutableArray<string> routes) =>
+        routes.IsDefaultOrEmpty ? [] : [.. routes.Select(r => IPNetwork.TryParse(r, out var p) ? (IPNetwork?)p : null).OfType<IPNetwork>()];
+}

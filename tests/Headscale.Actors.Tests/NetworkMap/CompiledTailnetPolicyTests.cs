@@ -1,0 +1,83 @@
+using System.Text;
+using System.Text.Json;
+using Headscale.Actors.NetworkMap;
+using Headscale.Policy;
+using Headscale.Protocol.Tailcfg;
+
+namespace Headscale.Actors.Tests.NetworkMap;
+
+public sealed class CompiledTailnetPolicyTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static PeerView Node(long id, long user, string login, params string[] tags) => new()
+    {
+        Id = id,
+        UserId = user,
+        UserLogin = login,
+        GivenName = $"n{id}",
+        NodeKey = "nodekey:" + new string((char)('0' + id), 64),
+        MachineKey = "mkey:" + new string('a', 64),
+        Addresses = [$"100.64.0.{id}/32", $"fd7a:115c:a1e0::{id}/128"],
+        Tags = [.. tags],
+    };
+
+    private const string AdminsToServers = """
+        {
+          // admins may reach the servers on ssh
+          "groups": {"group:admins": ["alice@"]},
+          "tagOwners": {"tag:server": ["group:admins"]},
+          "acls": [{"action": "accept", "src": ["group:admins"], "dst": ["tag:server:22"]}],
+        }
+        """;
+
+    private static readonly PeerView Alice = Node(1, 1, "alice");
+    private static readonly PeerView Bob = Node(2, 2, "bob");
+    private static readonly PeerView Server = Node(3, 1, "alice", "tag:server");
+
+    private static CompiledTailnetPolicy Compile(string text, params PeerView[] nodes)
+    {
+        var load = PolicyLoader.Load(text);
+        Assert.True(load.IsValid, load.ErrorMessage);
+        return CompiledTailnetPolicy.Compile(load.Policy!, nodes, "https://hs.example.com");
+    }
+
+    [Fact]
+    public void Visibility_and_filters_follow_the_policy()
+    {
+        var policy = Compile(AdminsToServers, Alice, Bob, Server);
+
+        Assert.True(policy.CanSee(Alice, Server));
+        Assert.True(policy.CanSee(Server, Alice));
+        Assert.False(policy.CanSee(Bob, Server));
+        Assert.False(policy.CanSee(Alice, Bob));
+
+        using var filter = JsonDocument.Parse(policy.PacketFilterFor(Server));
+        var rule = Assert.Single(filter.RootElement.EnumerateArray());
+        Assert.Contains("100.64.0.1", rule.GetProperty("SrcIPs").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(22, rule.GetProperty("DstPorts")[0].GetProperty("Ports").GetProperty("First").GetInt32());
+        Assert.Equal("[]", Encoding.UTF8.GetString(policy.PacketFilterFor(Bob).Span));
+        Assert.Equal("""{"rules":[]}""", Encoding.UTF8.GetString(policy.SshPolicyFor(Alice).Span));
+    }
+
+    [Fact]
+    public void Switching_the_map_from_allow_all_to_a_policy_hides_peers_and_sends_filters()
+    {
+        var map = new NetworkMapState(new MapSettings("tail.example.com", "{}"u8.ToArray(), new DnsConfig(), true), AllowAllPolicy.Instance);
+        foreach (var node in new[] { Alice, Bob, Server })
+        {
+            map.Upsert(node, Now);
+        }
+
+        map.Subscribe(2, Now);
+        map.Subscribe(3, Now);
+
+        var updates = map.SetPolicy(Compile(AdminsToServers, Alice, Bob, Server), Now);
+
+        var forBob = Assert.Single(updates, u => u.ViewerId == 2).Response;
+        Assert.Equal([1L, 3L], forBob.PeersRemoved!.Value);
+        Assert.Equal("[]", Encoding.UTF8.GetString(forBob.PacketFilterRaw!.Value.Span));
+        var forServer = Assert.Single(updates, u => u.ViewerId == 3).Response;
+        Assert.Equal([2L], forServer.PeersRemoved!.Value);
+    }
+}
