@@ -72,4 +72,53 @@ public sealed class CliTests
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("--output: 'xml' is not one of human, json, json-line, yaml", result.Stderr);
     }
+
+    [Fact]
+    public async Task Policy_check_accepts_a_good_policy_and_names_the_problem_in_a_bad_one()
+    {
+        using var config = new TestServerConfig();
+        var good = Path.Combine(config.Directory, "good.hujson");
+        var bad = Path.Combine(config.Directory, "bad.hujson");
+        File.WriteAllText(good, "{\n  // everyone to everything\n  \"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:*\"]},],\n}\n");
+        File.WriteAllText(bad, "{\"acls\": [], \"groupz\": {}}");
+
+        var ok = await CliProcess.RunAsync(config.Directory, Ct, "policy", "check", "-f", good);
+        var refused = await CliProcess.RunAsync(config.Directory, Ct, "policy", "check", "-f", bad, "-o", "json");
+        var missing = await CliProcess.RunAsync(config.Directory, Ct, "policy", "check", "-f", "nope.hujson");
+
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Contains("is valid", ok.Stdout);
+        Assert.Equal(1, refused.ExitCode);
+        using var doc = JsonDocument.Parse(refused.Stdout);
+        Assert.Contains("groupz", doc.RootElement.GetProperty("error").GetString());
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Stderr);
+    }
+
+    [Fact]
+    public async Task Policy_evaluate_prints_the_corpus_shape_for_a_scenario()
+    {
+        var scenario = Directory.EnumerateFiles(ConformanceDirectory(), "*.json", SearchOption.AllDirectories).First(f => !f.EndsWith("README.json", StringComparison.Ordinal));
+
+        var result = await CliProcess.RunAsync(Path.GetTempPath(), Ct, "policy", "evaluate", "--scenario", scenario, "-o", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.True(doc.RootElement.TryGetProperty("error", out _));
+        Assert.Equal(JsonValueKind.Object, doc.RootElement.GetProperty("nodes").ValueKind);
+    }
+
+    private static string ConformanceDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "conformance", "policy");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("shared/conformance/policy not found above the test binaries");
+    }
 }

@@ -16,6 +16,11 @@ public static class CliApplication
         root.Subcommands.Add(InfoCommands.Version());
         root.Subcommands.Add(ConfigCommands.ConfigTest());
         root.Subcommands.Add(InfoCommands.Generate());
+        root.Subcommands.Add(new Command("policy", "Manage the policy")
+        {
+            PolicyOfflineCommands.Check(),
+            PolicyOfflineCommands.Evaluate(),
+        });
         return root;
     }
 
