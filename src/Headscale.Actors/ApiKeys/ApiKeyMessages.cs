@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using Headscale.Actors.Auditing;
 using Headscale.Actors.Serialization;
 
@@ -51,9 +52,24 @@ public static class ApiKeyCommands
 /// <summary>Events persisted by the <see cref="ApiKeyDirectoryActor"/>; each names its time and cause.</summary>
 public static class ApiKeyEvents
 {
-    public sealed record ApiKeyCreated(ulong Id, string Prefix, string Hash, DateTimeOffset Expiration, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable;
+    public sealed record ApiKeyCreated(ulong Id, string Prefix, string Hash, DateTimeOffset Expiration, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable, IAuditEvent
+    {
+        [JsonIgnore] public string AuditKind => "apikey.created";
+        [JsonIgnore] public string AuditSubject => "apikey:" + Prefix;
+        [JsonIgnore] public string AuditDetail => $"API key {Prefix} created, expires {Expiration:O}";
+    }
 
-    public sealed record ApiKeyExpired(string Prefix, DateTimeOffset Expiration, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable;
+    public sealed record ApiKeyExpired(string Prefix, DateTimeOffset Expiration, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable, IAuditEvent
+    {
+        [JsonIgnore] public string AuditKind => "apikey.expired";
+        [JsonIgnore] public string AuditSubject => "apikey:" + Prefix;
+        [JsonIgnore] public string AuditDetail => $"API key {Prefix} expires {Expiration:O}";
+    }
 
-    public sealed record ApiKeyDeleted(string Prefix, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable;
+    public sealed record ApiKeyDeleted(string Prefix, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable, IAuditEvent
+    {
+        [JsonIgnore] public string AuditKind => "apikey.deleted";
+        [JsonIgnore] public string AuditSubject => "apikey:" + Prefix;
+        [JsonIgnore] public string AuditDetail => $"API key {Prefix} deleted";
+    }
 }

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Headscale.Actors.ApiKeys;
+using Headscale.Actors.Auditing;
 using Headscale.Actors.Identity;
 using Headscale.Actors.Policy;
 using Headscale.Actors.Persistence;
@@ -30,6 +31,7 @@ public static class ActorsHostingExtensions
         services.AddSingleton<IApiKeyDirectory, ApiKeyDirectoryFacade>();
         services.AddSingleton<IPolicyStore, PolicyStoreFacade>();
         services.TryAddSingleton<IPolicyValidator, PolicyEngineValidator>();
+        services.AddSingleton<IAuditLog, JournalAuditLog>();
         services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
         return services;
     }
@@ -56,6 +58,7 @@ public static class ActorsHostingExtensions
             .WithSqlPersistence(
                 options.Database.ConnectionString,
                 options.Database.Linq2DbProvider,
+                journalBuilder: journal => journal.AddWriteEventAdapter<AuditTagger>("audit-tagger", [typeof(IAuditEvent)]),
                 autoInitialize: true)
             .WithIdAllocator()
             .WithApiKeyDirectory()

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Headscale.Actors.Auditing;
 using Headscale.Actors.Serialization;
 
@@ -31,7 +32,12 @@ public static class PolicyCommands
 /// <summary>Events persisted by the <see cref="PolicyActor"/>. Every version is kept (history).</summary>
 public static class PolicyEvents
 {
-    public sealed record PolicyChanged(long Version, string Text, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable;
+    public sealed record PolicyChanged(long Version, string Text, DateTimeOffset At, Cause Cause) : IHeadscaleSerializable, IAuditEvent
+    {
+        [JsonIgnore] public string AuditKind => "policy.changed";
+        [JsonIgnore] public string AuditSubject => "policy";
+        [JsonIgnore] public string AuditDetail => $"policy version {Version} ({System.Text.Encoding.UTF8.GetByteCount(Text)} bytes)";
+    }
 }
 
 /// <summary>The current policy text and its version (0 = none yet).</summary>

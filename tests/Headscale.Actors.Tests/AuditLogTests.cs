@@ -1,0 +1,51 @@
+using Headscale.Actors.ApiKeys;
+using Headscale.Actors.Auditing;
+using Headscale.Actors.Policy;
+
+namespace Headscale.Actors.Tests;
+
+public sealed class AuditLogTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Admin_actions_are_read_back_from_the_journal_with_actor_and_subject_and_no_secret_after_restart()
+    {
+        using var directory = new TempDirectory();
+        var cli = new Cause(CauseKind.Cli, "");
+        var api = new Cause(CauseKind.ApiKey, "abcdefg");
+        const string secretHash = "$2a$10$SECRETHASHSECRETHASH";
+        await using (var host = await ActorHost.StartAsync(directory.File("db.sqlite")))
+        {
+            var keys = host.Get<IApiKeyDirectory>();
+            await keys.CreateAsync("abcdefg", secretHash, DateTimeOffset.UtcNow.AddDays(1), cli, Ct);
+            await keys.ExpireAsync("abcdefg", DateTimeOffset.UtcNow, api, Ct);
+            await host.Get<IPolicyStore>().SetAsync("""{"acls":[]}""", api, Ct);
+            await host.Get<IPolicyStore>().SetAsync("""{"nonsense":1}""", api, Ct); // refused: not audited as a change
+        }
+
+        await using (var host = await ActorHost.StartAsync(directory.File("db.sqlite")))
+        {
+            var audit = host.Get<IAuditLog>();
+            var all = await audit.ReadAsync(new AuditQuery(), Ct);
+
+            Assert.Equal(["apikey.created", "apikey.expired", "policy.changed"], all.Entries.Select(e => e.Kind));
+            Assert.Equal(["Cli", "ApiKey:abcdefg", "ApiKey:abcdefg"], all.Entries.Select(e => e.Actor));
+            Assert.Equal(["apikey:abcdefg", "apikey:abcdefg", "policy"], all.Entries.Select(e => e.Subject));
+            Assert.DoesNotContain(all.Entries, e => (e.Detail + e.Subject + e.Actor).Contains("SECRET", StringComparison.Ordinal));
+            Assert.Null(all.NextOffset);
+
+            var firstPage = await audit.ReadAsync(new AuditQuery { Limit = 2 }, Ct);
+            Assert.Equal(2, firstPage.Entries.Length);
+            var secondPage = await audit.ReadAsync(new AuditQuery { Limit = 2, AfterOffset = firstPage.NextOffset!.Value }, Ct);
+            Assert.Equal("policy.changed", Assert.Single(secondPage.Entries).Kind);
+
+            var byActor = await audit.ReadAsync(new AuditQuery { Actor = "Cli" }, Ct);
+            Assert.Equal("apikey.created", Assert.Single(byActor.Entries).Kind);
+            var policyOnly = await audit.ReadAsync(new AuditQuery { Kind = "policy." }, Ct);
+            Assert.Single(policyOnly.Entries);
+            var future = await audit.ReadAsync(new AuditQuery { From = DateTimeOffset.UtcNow.AddHours(1) }, Ct);
+            Assert.Empty(future.Entries);
+        }
+    }
+}
