@@ -54,6 +54,7 @@ public static class ManagementApiExtensions
     public static WebApplication MapHeadscaleManagementApi(this WebApplication app)
     {
         app.UseMiddleware<ManagementAuthenticationMiddleware>();
+        app.UseMiddleware<EmitUnpopulatedFieldsMiddleware>();
         app.MapGrpcService<HeadscaleGrpcService>();
         app.MapGet(OpenApiDocumentPath, () => Results.Bytes(OpenApiDocument.Value, "application/json"));
         return app;
