@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -97,33 +96,40 @@ internal sealed class ManagementTestServer : IAsyncDisposable
         return key.FullKey;
     }
 
-    public HttpClient Rest(string? bearer = null)
+    public HttpClient Rest(string? bearer = null) => RestWithAuthorization(bearer is null ? null : "Bearer " + bearer);
+
+    /// <summary>A REST client sending this exact Authorization header (null: none).</summary>
+    public HttpClient RestWithAuthorization(string? authorization)
     {
         var client = new HttpClient { BaseAddress = RestBase };
-        if (bearer is not null)
+        if (authorization is not null)
         {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
         }
 
         _clients.Add(client);
         return client;
     }
 
-    public HeadscaleService.HeadscaleServiceClient Grpc(string? bearer = null)
+    /// <summary>gRPC over the TCP listener, optionally sending <c>authorization: Bearer …</c> metadata.</summary>
+    public CallInvoker GrpcInvoker(string? authorization = null)
     {
         var channel = GrpcChannel.ForAddress(GrpcBase, new GrpcChannelOptions { Credentials = ChannelCredentials.Insecure });
         _clients.Add(channel);
-        var invoker = bearer is null
+        return authorization is null
             ? channel.CreateCallInvoker()
             : channel.CreateCallInvoker().Intercept(metadata =>
             {
-                metadata.Add("authorization", "Bearer " + bearer);
+                metadata.Add("authorization", authorization);
                 return metadata;
             });
-        return new HeadscaleService.HeadscaleServiceClient(invoker);
     }
 
-    public HeadscaleService.HeadscaleServiceClient GrpcOverUnixSocket()
+    public HeadscaleService.HeadscaleServiceClient Grpc(string? bearer = null) =>
+        new(GrpcInvoker(bearer is null ? null : "Bearer " + bearer));
+
+    /// <summary>gRPC over the unix socket, as the local CLI connects: no key.</summary>
+    public CallInvoker UnixSocketInvoker()
     {
         var handler = new SocketsHttpHandler
         {
@@ -136,7 +142,7 @@ internal sealed class ManagementTestServer : IAsyncDisposable
         };
         var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
         _clients.Add(channel);
-        return new HeadscaleService.HeadscaleServiceClient(channel);
+        return channel.CreateCallInvoker();
     }
 
     public async ValueTask DisposeAsync()
