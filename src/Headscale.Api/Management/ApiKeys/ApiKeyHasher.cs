@@ -11,6 +11,11 @@ public static class ApiKeyHasher
     /// <summary>False for a wrong secret and for a stored hash that is not a bcrypt hash.</summary>
     public static bool Verify(string secret, string hash)
     {
+        if (!LooksLikeBcrypt(hash))
+        {
+            return false;
+        }
+
         try
         {
             return BCrypt.Net.BCrypt.Verify(secret, hash);
@@ -20,4 +25,12 @@ public static class ApiKeyHasher
             return false;
         }
     }
+
+    /// <summary>Modular crypt form <c>$2?$NN$</c> + 53 characters; BCrypt.Net throws on anything shorter.</summary>
+    private static bool LooksLikeBcrypt(string hash) =>
+        hash.Length == 60
+        && hash.StartsWith("$2", StringComparison.Ordinal)
+        && hash[3] == '$'
+        && char.IsAsciiDigit(hash[4]) && char.IsAsciiDigit(hash[5])
+        && hash[6] == '$';
 }
