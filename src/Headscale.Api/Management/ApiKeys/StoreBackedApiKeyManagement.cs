@@ -1,3 +1,4 @@
+using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Headscale.Management.V1;
 
@@ -23,7 +24,8 @@ public sealed class StoreBackedApiKeyManagement(IApiKeyStore store, TimeProvider
         var expiration = request.Expiration.ToDateTimeOffset();
         if (expiration <= now)
         {
-            return ManagementError.InvalidArgument($"expiration {request.Expiration} is not in the future");
+            return ManagementError.InvalidArgument(
+                $"expiration {expiration.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)} is not in the future");
         }
 
         var key = ApiKeyCodec.Generate(newKeyForm);
