@@ -12,7 +12,7 @@ namespace Headscale.Api.Management;
 /// false, 0 and []). Headplane reads e.g. <c>node.user === null</c> as "tag-owned" and
 /// <c>expiry === null</c> as "never expires", so successful REST responses are rewritten here:
 /// every absent singular message field of the response message (recursively) becomes null, and
-/// properties are put in field-number order as grpc-gateway writes them. See decision 0401.
+/// properties are put in field-number order as grpc-gateway writes them. See docs/decisions/0400-management-api.md.
 /// </summary>
 public sealed class EmitUnpopulatedFieldsMiddleware(RequestDelegate next)
 {

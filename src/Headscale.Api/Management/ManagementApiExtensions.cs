@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Headscale.Api.Management.ApiKeys;
 using Headscale.Api.Management.OpenApi;
 using Headscale.Management.V1;
@@ -8,10 +9,19 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Headscale.Api.Management;
 
+/// <summary>The error body grpc-gateway writes: google.rpc.Status in JSON.</summary>
+internal sealed record RestErrorBody(int Code, string Message, object[] Details);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(RestErrorBody))]
+internal sealed partial class ManagementJsonContext : JsonSerializerContext;
+
 /// <summary>Composition of the management API: call both from the composition root.</summary>
 public static class ManagementApiExtensions
 {
     public const string OpenApiDocumentPath = "/swagger/v1/openapiv2.json";
+
+    private const string RestPrefix = ManagementAuthenticationMiddleware.RestPathPrefix;
 
     private static readonly Lazy<byte[]> OpenApiDocument = new(() =>
         OpenApiV2DocumentGenerator.Generate(HeadscaleService.Descriptor, "headscale/v1/headscale.proto"));
@@ -57,6 +67,9 @@ public static class ManagementApiExtensions
         app.UseMiddleware<EmitUnpopulatedFieldsMiddleware>();
         app.MapGrpcService<HeadscaleGrpcService>();
         app.MapGet(OpenApiDocumentPath, () => Results.Bytes(OpenApiDocument.Value, "application/json"));
+        // grpc-gateway answers an unknown route under the API with a gRPC-status body, not an empty 404.
+        app.MapFallback(RestPrefix + "/{**rest}", () => Results.Json(
+            new RestErrorBody(5, "Not Found", []), ManagementJsonContext.Default.RestErrorBody, statusCode: StatusCodes.Status404NotFound));
         return app;
     }
 }

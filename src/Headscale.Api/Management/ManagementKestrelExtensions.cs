@@ -47,6 +47,11 @@ public static class ManagementKestrelExtensions
     public static ListenOptions ListenManagementUnixSocket(this KestrelServerOptions kestrel, string socketPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(socketPath);
+        if (Path.GetDirectoryName(Path.GetFullPath(socketPath)) is { } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
         var existing = new FileInfo(socketPath);
         if (existing.Exists)
         {
@@ -72,4 +77,35 @@ public static class ManagementKestrelExtensions
         });
         return bound!;
     }
+
+    /// <summary>
+    /// Parses <c>unix_socket_permission</c> (octal, e.g. <c>"0770"</c> or <c>"770"</c>) into a file mode.
+    /// </summary>
+    public static bool TryParseUnixSocketPermission(string? text, out UnixFileMode mode, out string error)
+    {
+        mode = default;
+        var digits = (text ?? "").Trim();
+        if (digits.StartsWith("0o", StringComparison.OrdinalIgnoreCase))
+        {
+            digits = digits[2..];
+        }
+
+        if (digits.Length is < 3 or > 4 || digits.Any(c => c is < '0' or > '7'))
+        {
+            error = $"unix_socket_permission must be an octal mode such as 0770, got '{text}'";
+            return false;
+        }
+
+        mode = (UnixFileMode)Convert.ToInt32(digits, 8);
+        error = "";
+        return true;
+    }
+
+    /// <summary>
+    /// Applies <c>unix_socket_permission</c> once Kestrel has created the socket, i.e. from
+    /// <c>IHostApplicationLifetime.ApplicationStarted</c>.
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public static void ApplyUnixSocketPermission(string socketPath, UnixFileMode mode) =>
+        File.SetUnixFileMode(socketPath, mode);
 }
