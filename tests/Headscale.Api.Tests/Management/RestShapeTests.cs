@@ -104,6 +104,16 @@ public sealed class RestShapeTests(ManagementServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Unknown_body_fields_are_ignored_as_grpc_gateway_does()
+    {
+        // Headplane 0.7 sends 0.28-only fields (e.g. "id") to older servers.
+        using var response = await SendAsync(HttpMethod.Post, "/api/v1/preauthkey/expire", """{"user":"1","key":"k","id":"7"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(new ExpirePreAuthKeyRequest { User = 1, Key = "k" }, fixture.Facades.LastRequest);
+    }
+
+    [Fact]
     public async Task Null_timestamp_in_a_body_means_unset()
     {
         using var response = await SendAsync(HttpMethod.Post, "/api/v1/preauthkey", """{"user":"1","expiration":null}""");
