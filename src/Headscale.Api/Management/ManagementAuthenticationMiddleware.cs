@@ -1,5 +1,6 @@
 using Headscale.Api.Management.ApiKeys;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Headscale.Api.Management;
 
@@ -20,7 +21,8 @@ internal sealed class LocalManagementConnectionFeature : ILocalManagementConnect
 /// <c>Unauthorized</c>; a refused gRPC call gets status Unauthenticated with the same message.
 /// Neither says whether the key was missing, malformed, unknown or expired.
 /// </summary>
-public sealed class ManagementAuthenticationMiddleware(RequestDelegate next, ApiKeyAuthenticator authenticator)
+public sealed partial class ManagementAuthenticationMiddleware(
+    RequestDelegate next, ApiKeyAuthenticator authenticator, ILogger<ManagementAuthenticationMiddleware> logger)
 {
     public const string RestPathPrefix = "/api/v1";
     public const string GrpcPathPrefix = "/headscale.v1.HeadscaleService";
@@ -30,13 +32,20 @@ public sealed class ManagementAuthenticationMiddleware(RequestDelegate next, Api
         var path = context.Request.Path;
         var isRest = path.StartsWithSegments(RestPathPrefix, StringComparison.Ordinal);
         var isGrpc = !isRest && path.StartsWithSegments(GrpcPathPrefix, StringComparison.Ordinal);
-        if ((!isRest && !isGrpc)
-            || context.Features.Get<ILocalManagementConnectionFeature>() is not null
-            || await authenticator.IsAuthorizedAsync(context.Request.Headers.Authorization, context.RequestAborted))
+        if ((!isRest && !isGrpc) || context.Features.Get<ILocalManagementConnectionFeature>() is not null)
         {
             await next(context);
             return;
         }
+
+        var check = await authenticator.CheckAsync(context.Request.Headers.Authorization, context.RequestAborted);
+        if (check == ApiKeyCheck.Valid)
+        {
+            await next(context);
+            return;
+        }
+
+        LogRefused(logger, context.Request.Method, path, context.Connection.RemoteIpAddress, check);
 
         if (isGrpc)
         {
@@ -52,4 +61,8 @@ public sealed class ManagementAuthenticationMiddleware(RequestDelegate next, Api
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(ManagementErrors.Unauthorized, context.RequestAborted);
     }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information,
+        Message = "Refused management call {Method} {Path} from {RemoteAddress}: API key {Reason}")]
+    private static partial void LogRefused(ILogger logger, string method, PathString path, System.Net.IPAddress? remoteAddress, ApiKeyCheck reason);
 }

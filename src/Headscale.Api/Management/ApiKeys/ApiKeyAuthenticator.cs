@@ -4,9 +4,20 @@ using System.Text;
 
 namespace Headscale.Api.Management.ApiKeys;
 
+/// <summary>Outcome of checking an <c>Authorization</c> header; only <see cref="Valid"/> admits.</summary>
+public enum ApiKeyCheck
+{
+    Valid,
+    Missing,
+    Malformed,
+    UnknownPrefix,
+    Expired,
+    WrongSecret,
+}
+
 /// <summary>
-/// Decides whether an <c>Authorization</c> header carries a valid, unexpired API key. The answer
-/// is only yes or no: callers must not tell a client why a key was refused.
+/// Decides whether an <c>Authorization</c> header carries a valid, unexpired API key. The reason
+/// for a refusal is for the server's log only: clients must not learn it.
 /// </summary>
 public sealed class ApiKeyAuthenticator(IApiKeyStore store, TimeProvider time)
 {
@@ -18,30 +29,39 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore store, TimeProvider time)
     private const int VerifiedCacheLimit = 1024;
     private readonly ConcurrentDictionary<(string Hash, string SecretDigest), byte> _verified = new();
 
-    public async ValueTask<bool> IsAuthorizedAsync(string? authorizationHeader, CancellationToken cancellationToken)
+    public async ValueTask<ApiKeyCheck> CheckAsync(string? authorizationHeader, CancellationToken cancellationToken)
     {
-        if (authorizationHeader is null
-            || !authorizationHeader.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase)
+        if (string.IsNullOrEmpty(authorizationHeader))
+        {
+            return ApiKeyCheck.Missing;
+        }
+
+        if (!authorizationHeader.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase)
             || !ApiKeyCodec.TryParse(authorizationHeader.AsSpan(BearerScheme.Length).Trim(), out var key))
         {
-            return false;
+            return ApiKeyCheck.Malformed;
         }
 
         var stored = await store.FindByPrefixAsync(key.Prefix, cancellationToken);
-        if (stored is null || IsExpired(stored, time.GetUtcNow()))
+        if (stored is null)
         {
-            return false;
+            return ApiKeyCheck.UnknownPrefix;
+        }
+
+        if (IsExpired(stored, time.GetUtcNow()))
+        {
+            return ApiKeyCheck.Expired;
         }
 
         var cacheKey = (stored.Hash, Digest(key.Secret));
         if (_verified.ContainsKey(cacheKey))
         {
-            return true;
+            return ApiKeyCheck.Valid;
         }
 
         if (!ApiKeyHasher.Verify(key.Secret, stored.Hash))
         {
-            return false;
+            return ApiKeyCheck.WrongSecret;
         }
 
         if (_verified.Count >= VerifiedCacheLimit)
@@ -50,7 +70,7 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore store, TimeProvider time)
         }
 
         _verified.TryAdd(cacheKey, 0);
-        return true;
+        return ApiKeyCheck.Valid;
     }
 
     /// <summary>A key with no expiration counts as expired, as in Headscale.</summary>
