@@ -61,7 +61,13 @@ public sealed class ManagementListenerTests
         var nodes = await client.ListNodesAsync(new ListNodesRequest(), new Metadata { { "authorization", "Bearer " + key.FullKey } }, cancellationToken: Ct);
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct));
 
+        // The CLI's remote mode with cli.insecure: TLS without verifying the self-signed certificate.
+        using var cli = ManagementClientConnection.Open(new ManagementClientOptions(
+            $"127.0.0.1:{grpc.IPEndPoint.Port}", key.FullKey, Insecure: true, UnixSocket: "", TimeSpan.FromSeconds(30)));
+        var viaCli = await cli.Client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct);
+
         Assert.Equal(2, nodes.Nodes.Count);
+        Assert.Equal(2, viaCli.Nodes.Count);
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
         await app.StopAsync(Ct);
     }
