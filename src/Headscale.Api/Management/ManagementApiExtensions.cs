@@ -40,6 +40,8 @@ public static class ManagementApiExtensions
             options.JsonSettings.WriteEnumsAsIntegers = false;
             options.JsonSettings.IgnoreDefaultValues = false;
         });
+        services.AddGrpc().AddServiceOptions<HeadscaleGrpcService>(options =>
+            options.Interceptors.Add<ManagementRequestValidationInterceptor>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IApiKeyStore, UnavailableApiKeyStore>();
