@@ -59,14 +59,14 @@ public static class ManagementApiExtensions
     }
 
     /// <summary>
-    /// Adds the authentication middleware for <c>/api/v1</c> and the gRPC service path, maps the
+    /// Adds the authentication and grpc-gateway JSON middleware for <c>/api/v1</c> and the gRPC service path, maps the
     /// service (gRPC and REST) and serves the OpenAPI v2 document without authentication.
     /// Call it before mapping other endpoints that must not see unauthenticated API calls.
     /// </summary>
     public static WebApplication MapHeadscaleManagementApi(this WebApplication app)
     {
         app.UseMiddleware<ManagementAuthenticationMiddleware>();
-        app.UseMiddleware<EmitUnpopulatedFieldsMiddleware>();
+        app.UseMiddleware<GrpcGatewayJsonMiddleware>();
         app.MapGrpcService<HeadscaleGrpcService>();
         app.MapGet(OpenApiDocumentPath, () => Results.Bytes(OpenApiDocument.Value, "application/json"));
         // grpc-gateway answers an unknown route under the API with a gRPC-status body, not an empty 404.

@@ -114,6 +114,28 @@ public sealed class RestShapeTests(ManagementServerFixture fixture) : IClassFixt
         Assert.Equal(new ExpirePreAuthKeyRequest { User = 1, Key = "k" }, fixture.Facades.LastRequest);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("text/plain")]
+    public async Task Body_is_read_as_json_whatever_the_content_type_as_grpc_gateway_does(string? contentType)
+    {
+        // curl -d sends form encoding; grpc-gateway parses the body as JSON regardless.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/node/1/user")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"user":"2"}""")),
+        };
+        if (contentType is not null)
+        {
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await fixture.Server.Rest(fixture.Key).SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(new MoveNodeRequest { NodeId = 1, User = 2 }, fixture.Facades.LastRequest);
+    }
+
     [Fact]
     public async Task Null_timestamp_in_a_body_means_unset()
     {

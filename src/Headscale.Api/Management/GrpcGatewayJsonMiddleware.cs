@@ -7,14 +7,19 @@ using Microsoft.AspNetCore.Http;
 namespace Headscale.Api.Management;
 
 /// <summary>
-/// grpc-gateway (Headscale's REST) emits unpopulated message fields as <c>null</c>; ASP.NET JSON
-/// transcoding omits them even with <c>IgnoreDefaultValues = false</c> (it already emits "",
-/// false, 0 and []). Headplane reads e.g. <c>node.user === null</c> as "tag-owned" and
-/// <c>expiry === null</c> as "never expires", so successful REST responses are rewritten here:
-/// every absent singular message field of the response message (recursively) becomes null, and
-/// properties are put in field-number order as grpc-gateway writes them. See docs/decisions/0400-management-api.md.
+/// Closes the two gaps between ASP.NET JSON transcoding and grpc-gateway (Headscale's REST),
+/// for transcoded endpoints only. See docs/decisions/0400-management-api.md.
+/// <list type="bullet">
+/// <item>grpc-gateway reads every request body as JSON whatever its Content-Type (curl -d sends
+/// form encoding); transcoding answers 415, so a non-JSON Content-Type is replaced.</item>
+/// <item>grpc-gateway emits unpopulated message fields as <c>null</c>; transcoding omits them even
+/// with <c>IgnoreDefaultValues = false</c> (it already emits "", false, 0 and []). Headplane reads
+/// <c>node.user === null</c> as "tag-owned" and <c>expiry === null</c> as "never expires", so
+/// successful responses are rewritten: every absent singular message field (recursively) becomes
+/// null, and properties follow field-number order as grpc-gateway writes them.</item>
+/// </list>
 /// </summary>
-public sealed class EmitUnpopulatedFieldsMiddleware(RequestDelegate next)
+public sealed class GrpcGatewayJsonMiddleware(RequestDelegate next)
 {
     private static readonly JsonWriterOptions CompactWriter = new() { Indented = false };
 
@@ -25,6 +30,12 @@ public sealed class EmitUnpopulatedFieldsMiddleware(RequestDelegate next)
         {
             await next(context);
             return;
+        }
+
+        if (transcoded.HttpRule.Body.Length > 0
+            && context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            context.Request.ContentType = "application/json";
         }
 
         var original = context.Response.Body;
