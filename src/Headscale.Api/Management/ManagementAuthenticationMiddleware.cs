@@ -1,3 +1,4 @@
+using Grpc.AspNetCore.Server;
 using Headscale.Api.Management.ApiKeys;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -30,8 +31,11 @@ public sealed partial class ManagementAuthenticationMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        var isRest = path.StartsWithSegments(RestPathPrefix, StringComparison.Ordinal);
-        var isGrpc = !isRest && path.StartsWithSegments(GrpcPathPrefix, StringComparison.Ordinal);
+        // Routing matches paths case-insensitively, so the prefix checks must too; the endpoint
+        // check catches any other spelling that still routes to the service.
+        var isGrpc = path.StartsWithSegments(GrpcPathPrefix, StringComparison.OrdinalIgnoreCase)
+            || (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true && IsServiceEndpoint(context));
+        var isRest = !isGrpc && (path.StartsWithSegments(RestPathPrefix, StringComparison.OrdinalIgnoreCase) || IsServiceEndpoint(context));
         if ((!isRest && !isGrpc) || context.Features.Get<ILocalManagementConnectionFeature>() is not null)
         {
             await next(context);
@@ -61,6 +65,9 @@ public sealed partial class ManagementAuthenticationMiddleware(
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(ManagementErrors.Unauthorized, context.RequestAborted);
     }
+
+    private static bool IsServiceEndpoint(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType == typeof(HeadscaleGrpcService);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information,
         Message = "Refused management call {Method} {Path} from {RemoteAddress}: API key {Reason}")]

@@ -120,6 +120,21 @@ public sealed class AuthenticationTests(ManagementServerFixture fixture) : IClas
         Assert.Same(before, fixture.Facades.LastRequest);
     }
 
+    [Theory]
+    [InlineData("/API/V1/node")]
+    [InlineData("/Api/v1/user")]
+    [InlineData("/api/v1/node/")]
+    [InlineData("/api/v1//node")]
+    public async Task Other_spellings_of_api_paths_are_not_a_way_around_the_key(string path)
+    {
+        var before = fixture.Facades.LastRequest;
+
+        using var response = await fixture.Server.Rest().GetAsync(path, Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Same(before, fixture.Facades.LastRequest);
+    }
+
     [Fact]
     public async Task Unknown_route_under_api_v1_is_401_too_so_routes_cannot_be_probed()
     {
