@@ -135,6 +135,24 @@ public sealed class AuthenticationTests(ManagementServerFixture fixture) : IClas
         Assert.Same(before, fixture.Facades.LastRequest);
     }
 
+    [Theory]
+    [InlineData("HEADSCALE.V1.HEADSCALESERVICE", "ListNodes")]
+    [InlineData("headscale.v1.HeadscaleService", "LISTNODES")]
+    public async Task Other_spellings_of_grpc_paths_are_not_a_way_around_the_key(string service, string method)
+    {
+        var before = fixture.Facades.LastRequest;
+        var call = new Method<ListNodesRequest, ListNodesResponse>(
+            MethodType.Unary, service, method,
+            Marshallers.Create<ListNodesRequest>(m => Google.Protobuf.MessageExtensions.ToByteArray(m), ListNodesRequest.Parser.ParseFrom),
+            Marshallers.Create<ListNodesResponse>(m => Google.Protobuf.MessageExtensions.ToByteArray(m), ListNodesResponse.Parser.ParseFrom));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await fixture.Server.GrpcInvoker().AsyncUnaryCall(call, null, new CallOptions(cancellationToken: Ct), new ListNodesRequest()));
+
+        Assert.Contains(error.StatusCode, new[] { StatusCode.Unauthenticated, StatusCode.Unimplemented });
+        Assert.Same(before, fixture.Facades.LastRequest);
+    }
+
     [Fact]
     public async Task Unknown_route_under_api_v1_is_401_too_so_routes_cannot_be_probed()
     {
