@@ -69,9 +69,8 @@ public static class ManagementApiExtensions
         app.UseMiddleware<GrpcGatewayJsonMiddleware>();
         app.MapGrpcService<HeadscaleGrpcService>();
         app.MapGet(OpenApiDocumentPath, () => Results.Bytes(OpenApiDocument.Value, "application/json"));
-        // grpc-gateway answers an unknown route under the API with a gRPC-status body, not an empty 404.
-        app.MapFallback(RestPrefix + "/{**rest}", () => Results.Json(
-            new RestErrorBody(5, "Not Found", []), ManagementJsonContext.Default.RestErrorBody, statusCode: StatusCodes.Status404NotFound));
+        // grpc-gateway answers unrouted API requests with a gRPC-status body, not an empty 404/405.
+        app.MapFallback(RestPrefix + "/{**rest}", (HttpRequest request) => UnmatchedRestRoute.Answer(request));
         return app;
     }
 }

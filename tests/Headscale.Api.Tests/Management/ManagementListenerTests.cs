@@ -93,15 +93,21 @@ public sealed class ManagementListenerTests
         Assert.Contains(text, error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Unknown_api_route_with_a_valid_key_is_404_with_grpc_status_body()
+    [Theory]
+    [InlineData("GET", "/api/v1/nothing/here", HttpStatusCode.NotFound, """{"code":5,"message":"Not Found","details":[]}""")]
+    [InlineData("GET", "/api/v1/node/1/rename", HttpStatusCode.NotFound, """{"code":5,"message":"Not Found","details":[]}""")]
+    [InlineData("PUT", "/api/v1/user", HttpStatusCode.NotImplemented, """{"code":12,"message":"Method Not Allowed","details":[]}""")]
+    [InlineData("GET", "/api/v1/node/1/expire", HttpStatusCode.NotImplemented, """{"code":12,"message":"Method Not Allowed","details":[]}""")]
+    [InlineData("PATCH", "/api/v1/user/7/rename/x", HttpStatusCode.NotImplemented, """{"code":12,"message":"Method Not Allowed","details":[]}""")]
+    public async Task Unrouted_api_request_with_a_valid_key_gets_grpc_gateway_routing_error(
+        string method, string path, HttpStatusCode status, string body)
     {
         await using var server = await ManagementTestServer.StartAsync(new FakeManagement(), Ct);
 
-        using var response = await server.Rest(server.AddKey()).GetAsync("/api/v1/nothing/here", Ct);
+        using var response = await server.Rest(server.AddKey()).SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Ct);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("""{"code":5,"message":"Not Found","details":[]}""", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(body, await response.Content.ReadAsStringAsync(Ct));
     }
 
     private static X509Certificate2 SelfSigned()
