@@ -21,7 +21,12 @@ namespace Headscale.Api.Management;
 /// </summary>
 public sealed class GrpcGatewayJsonMiddleware(RequestDelegate next)
 {
-    private static readonly JsonWriterOptions CompactWriter = new() { Indented = false };
+    // Raw UTF-8 and no HTML escaping, as Go's protojson writes; the body is never embedded in HTML.
+    private static readonly JsonWriterOptions CompactWriter = new()
+    {
+        Indented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -52,6 +57,7 @@ public sealed class GrpcGatewayJsonMiddleware(RequestDelegate next)
 
         buffer.Position = 0;
         if (context.Response.StatusCode != StatusCodes.Status200OK
+            || buffer.Length == 0
             || context.Response.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true
             || JsonNode.Parse(buffer) is not JsonObject response)
         {

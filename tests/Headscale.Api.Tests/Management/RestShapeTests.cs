@@ -44,6 +44,15 @@ public sealed class RestShapeTests(ManagementServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Non_ascii_text_is_written_as_utf8_not_escaped()
+    {
+        using var response = await SendAsync(HttpMethod.Post, "/api/v1/user", """{"name":"zoe","displayName":"Zoë & Co <ops>"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"displayName\":\"Zoë & Co <ops>\"", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Not_found_is_404_with_grpc_status_body()
     {
         using var response = await SendAsync(HttpMethod.Get, $"/api/v1/node/{FakeManagement.MissingId}", null);
