@@ -80,6 +80,15 @@ public static class ConfigBinder
             SeedNodes = SeedNodes(r),
         };
         var trustedProxies = TrustedProxies(r);
+        var tlsCert = r.Path("tls_cert_path", "");
+        var tlsKey = r.Path("tls_key_path", "");
+        if ((tlsCert.Length == 0) != (tlsKey.Length == 0))
+        {
+            r.Fail(tlsCert.Length == 0 ? "tls_cert_path" : "tls_key_path", "tls_cert_path and tls_key_path must be set together");
+        }
+
+        r.ReadableFile("tls_cert_path", tlsCert);
+        r.ReadableFile("tls_key_path", tlsKey);
 
         if (r.Problems.Count > 0 || serverUrl is null || listen is null || grpc is null)
         {
@@ -94,6 +103,8 @@ public static class ConfigBinder
             MetricsListenAddress = metrics,
             GrpcListenAddress = grpc,
             GrpcAllowInsecure = r.Bool("grpc_allow_insecure", false),
+            TlsCertPath = tlsCert,
+            TlsKeyPath = tlsKey,
             NoisePrivateKeyPath = noiseKey,
             UnixSocket = unixSocket,
             UnixSocketPermission = socketPermission,

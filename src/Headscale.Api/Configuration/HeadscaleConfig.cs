@@ -19,6 +19,10 @@ public sealed record HeadscaleConfig
 
     public required ListenAddress GrpcListenAddress { get; init; }
     public bool GrpcAllowInsecure { get; init; }
+
+    /// <summary>PEM certificate and key for TLS (the gRPC listener uses them); both empty means none.</summary>
+    public string TlsCertPath { get; init; } = "";
+    public string TlsKeyPath { get; init; } = "";
     public required string NoisePrivateKeyPath { get; init; }
     public required string UnixSocket { get; init; }
     public int UnixSocketPermission { get; init; }

@@ -2,6 +2,8 @@ using Headscale.Actors.Hosting;
 using Headscale.Actors.Persistence;
 using Headscale.Api.Configuration;
 using Headscale.Api.Endpoints;
+using Headscale.Api.Management;
+using Headscale.Api.Management.Backends;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -32,12 +34,16 @@ public static class ServerHost
             Cluster = config.Cluster,
         });
 
+        builder.Services.AddHeadscaleManagementApi();
+        builder.Services.AddManagementBackends();
+
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
 
         var app = builder.Build();
         app.UseRouting();
         app.UseMiddleware<Observability.RequestLoggingMiddleware>();
         app.Use(RejectWrongListener);
+        app.MapHeadscaleManagementApi();
         app.MapServerInfoEndpoints();
         if (config.MetricsListenAddress is not null)
         {
@@ -55,6 +61,11 @@ public static class ServerHost
     public static void LogStarted(WebApplication app)
     {
         var config = app.Services.GetRequiredService<HeadscaleConfig>();
+        if (!OperatingSystem.IsWindows())
+        {
+            ManagementKestrelExtensions.ApplyUnixSocketPermission(config.UnixSocket, (UnixFileMode)config.UnixSocketPermission);
+        }
+
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Headscale.Server");
         log.LogInformation("headscale {Version} serving {ServerUrl} on {ListenAddress}; metrics on {MetricsAddress}; database {Database}; config {ConfigFile}",
             BuildInfo.ProductVersion,
@@ -73,6 +84,12 @@ public static class ServerHost
             listen.Protocols = HttpProtocols.Http1;
             listen.Use(MarkListener(ListenerKind.Main));
         });
+
+        var certificate = config.TlsCertPath.Length > 0
+            ? System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.TlsCertPath, config.TlsKeyPath)
+            : null;
+        kestrel.ListenManagementGrpc(config.GrpcListenAddress.EndPoint, certificate, config.GrpcAllowInsecure);
+        kestrel.ListenManagementUnixSocket(config.UnixSocket);
 
         if (config.MetricsListenAddress is { } metrics)
         {
