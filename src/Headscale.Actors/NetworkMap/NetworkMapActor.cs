@@ -20,10 +20,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private readonly TimeSpan _offlineGrace;
     private readonly Dictionary<long, HashSet<IActorRef>> _sessions = new();
+    private readonly string _controlUrl;
+    private Headscale.Policy.ParsedPolicy? _policy;
 
-    public NetworkMapActor(MapSettings settings, ITailnetPolicy policy, TimeProvider time, TimeSpan? offlineGrace = null)
+    public NetworkMapActor(MapSettings settings, ITailnetPolicy policy, TimeProvider time, TimeSpan? offlineGrace = null, string controlUrl = "")
     {
         _state = new NetworkMapState(settings, policy);
+        _controlUrl = controlUrl;
         _time = time;
         _offlineGrace = offlineGrace ?? OfflineGrace;
 
@@ -43,9 +46,14 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 Dispatch(_state.SetOnline(g.NodeId, online: false, Now));
             }
         });
-        Receive<NodeUpdated>(u => Dispatch(_state.Upsert(u.View, Now)));
+        Receive<NodeUpdated>(u =>
+        {
+            Recompile(_state.Nodes.Where(n => n.Id != u.View.Id).Append(u.View));
+            Dispatch(_state.Upsert(u.View, Now));
+        });
         Receive<NodeRemoved>(r =>
         {
+            Recompile(_state.Nodes.Where(n => n.Id != r.NodeId));
             Dispatch(_state.Remove(r.NodeId, Now));
             if (_sessions.Remove(r.NodeId, out var sessions))
             {
@@ -56,7 +64,18 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             }
         });
         Receive<EndpointsUpdated>(u => Dispatch(_state.UpdateEndpoints(u.NodeId, u.Endpoints, u.DiscoKey, u.HomeDerp, Now)));
-        Receive<PolicyUpdated>(p => Dispatch(_state.SetPolicy(p.Policy, Now)));
+        Receive<PolicyUpdated>(p =>
+        {
+            _policy = p.Policy;
+            if (_policy is null)
+            {
+                Dispatch(_state.SetPolicy(AllowAllPolicy.Instance, Now));
+            }
+            else
+            {
+                Recompile(_state.Nodes);
+            }
+        });
         Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count))));
     }
 
@@ -83,6 +102,18 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         _sessions[subscribe.NodeId].Add(subscribe.Session);
         Context.Watch(subscribe.Session);
         subscribe.Session.Tell(_state.Subscribe(subscribe.NodeId, Now));
+    }
+
+    /// <summary>
+    /// The compiled policy depends on the node set (aliases resolve to addresses), so a node change
+    /// recompiles it first and viewers get their visibility and filter differences.
+    /// </summary>
+    private void Recompile(IEnumerable<PeerView> nodes)
+    {
+        if (_policy is not null)
+        {
+            Dispatch(_state.SetPolicy(CompiledTailnetPolicy.Compile(_policy, nodes.ToList(), _controlUrl), Now));
+        }
     }
 
     private void Detach(long nodeId, IActorRef session)

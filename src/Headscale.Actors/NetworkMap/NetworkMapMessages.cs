@@ -26,8 +26,8 @@ public static class NetworkMapCommands
     /// <summary>Endpoints, disco key or home DERP from a lite map update (not persisted).</summary>
     public sealed record EndpointsUpdated(long NodeId, ImmutableArray<string> Endpoints, string? DiscoKey, int HomeDerp);
 
-    /// <summary>A newly compiled policy.</summary>
-    public sealed record PolicyUpdated(ITailnetPolicy Policy);
+    /// <summary>A new policy (null: none, everything allowed). The map compiles it over its nodes, and again whenever they change.</summary>
+    public sealed record PolicyUpdated(Headscale.Policy.ParsedPolicy? Policy);
 
     /// <summary>Reply: <see cref="MapStatistics"/>.</summary>
     public sealed record GetStatistics

@@ -26,6 +26,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 
     public PeerView? Get(long nodeId) => _nodes.GetValueOrDefault(nodeId);
 
+    public IEnumerable<PeerView> Nodes => _nodes.Values;
+
     /// <summary>Starts sending to a viewer; returns its complete first map.</summary>
     public MapResponse Subscribe(long viewerId, DateTimeOffset now)
     {

@@ -170,4 +170,28 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         var stats = await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
         Assert.Equal(0, stats.Sessions);
     }
+
+    [Fact]
+    public async Task A_policy_is_recompiled_as_nodes_join_so_new_nodes_are_judged_by_it()
+    {
+        var map = NewMap();
+        var load = Headscale.Policy.PolicyLoader.Load("""{"acls": [{"action": "accept", "src": ["alice@"], "dst": ["alice@:*"]}]}""");
+        Assert.True(load.IsValid, load.ErrorMessage);
+        map.Tell(new NodeUpdated(Node(1)));
+        map.Tell(new NodeUpdated(Node(2) with { UserId = 2, UserLogin = "bob" }));
+        map.Tell(new PolicyUpdated(load.Policy));
+        var (_, alice) = Connect(map, 1);
+
+        var first = await NextAsync(alice);
+        Assert.False(first.TryGetProperty("Peers", out _));
+
+        map.Tell(new NodeUpdated(Node(3)));
+        map.Tell(new NodeUpdated(Node(4) with { UserId = 2, UserLogin = "bob" }));
+        var joined = await NextMatchingAsync(alice, m => m.TryGetProperty("PeersChanged", out _));
+        Assert.Equal([3L], joined.GetProperty("PeersChanged").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()));
+
+        map.Tell(new PolicyUpdated(null));
+        var opened = await NextMatchingAsync(alice, m => m.TryGetProperty("PeersChanged", out var c) && c.GetArrayLength() == 2);
+        Assert.Equal([2L, 4L], opened.GetProperty("PeersChanged").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()).Order());
+    }
 }
