@@ -45,7 +45,7 @@ public sealed class NginxCertificate : IDisposable
             throw new InvalidOperationException($"openssl req failed ({process.ExitCode}): {await stderr}");
         }
 
-        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(directory, "fullchain.pem"));
+        var certificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(directory, "fullchain.pem"));
         return new NginxCertificate(directory, certificate);
     }
 
