@@ -121,6 +121,36 @@ public sealed class NginxProductionTests(CertificateAndUpstreamFixture fixture) 
     }
 
     [Fact]
+    public async Task Tls_1_2_and_1_3_are_accepted_and_tls_1_1_is_refused_by_the_server()
+    {
+        var tls12 = await OpenSslClient.HandshakeAsync(Site.HttpsPort, Ct, "-tls1_2");
+        var tls13 = await OpenSslClient.HandshakeAsync(Site.HttpsPort, Ct, "-tls1_3");
+        // SECLEVEL=0 lets the local client offer TLS 1.1 at all; the refusal must come from nginx.
+        var tls11 = await OpenSslClient.HandshakeAsync(Site.HttpsPort, Ct, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0");
+
+        Assert.True(tls12.Succeeded, tls12.Output);
+        Assert.True(tls13.Succeeded, tls13.Output);
+        Assert.False(tls11.Succeeded, tls11.Output);
+        if (tls11.ClientCannotOffer)
+        {
+            Assert.Skip("the local OpenSSL cannot offer TLS 1.1, so nginx's refusal cannot be observed");
+        }
+
+        Assert.True(tls11.ServerRefusedVersion, tls11.Output);
+    }
+
+    [Theory]
+    [InlineData("ECDHE-ECDSA-AES128-SHA")]
+    [InlineData("ECDHE-ECDSA-AES256-SHA384")]
+    public async Task Tls_1_2_refuses_suites_without_aead(string cipher)
+    {
+        var handshake = await OpenSslClient.HandshakeAsync(Site.HttpsPort, Ct, "-tls1_2", "-cipher", cipher);
+
+        Assert.False(handshake.Succeeded, handshake.Output);
+        Assert.False(handshake.ClientCannotOffer, handshake.Output);
+    }
+
+    [Fact]
     public async Task Api_burst_is_limited_with_429_while_unlimited_paths_keep_answering()
     {
         using var https = Https();
