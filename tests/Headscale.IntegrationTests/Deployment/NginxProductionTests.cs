@@ -9,15 +9,20 @@ public sealed class CertificateAndUpstreamFixture : IAsyncLifetime
 {
     private NginxCertificate? _certificate;
     private UpgradeEchoUpstream? _upstream;
+    private UpgradeEchoUpstream? _headplane;
 
     public NginxCertificate Certificate => _certificate ?? throw new InvalidOperationException("not initialized");
 
     public UpgradeEchoUpstream Upstream => _upstream ?? throw new InvalidOperationException("not initialized");
 
+    /// <summary>Stands in for Headplane, so routing to the second upstream is visible.</summary>
+    public UpgradeEchoUpstream Headplane => _headplane ?? throw new InvalidOperationException("not initialized");
+
     public async ValueTask InitializeAsync()
     {
         _certificate = await NginxCertificate.CreateAsync(TestContext.Current.CancellationToken);
         _upstream = await UpgradeEchoUpstream.StartAsync(TestContext.Current.CancellationToken);
+        _headplane = await UpgradeEchoUpstream.StartAsync(TestContext.Current.CancellationToken, "headplane");
     }
 
     public async ValueTask DisposeAsync()
@@ -25,6 +30,11 @@ public sealed class CertificateAndUpstreamFixture : IAsyncLifetime
         if (_upstream is not null)
         {
             await _upstream.DisposeAsync();
+        }
+
+        if (_headplane is not null)
+        {
+            await _headplane.DisposeAsync();
         }
 
         _certificate?.Dispose();
@@ -46,7 +56,7 @@ public sealed class NginxProductionTests(CertificateAndUpstreamFixture fixture) 
     private NginxSite Site => _nginx!.Site;
 
     public async ValueTask InitializeAsync() =>
-        _nginx = await NginxProcess.StartAsync(NginxSite.Production(fixture.Upstream.Port, TestPorts.GetFree(), Certificate), Ct);
+        _nginx = await NginxProcess.StartAsync(NginxSite.Production(fixture.Upstream.Port, fixture.Headplane.Port, Certificate), Ct);
 
     public async ValueTask DisposeAsync()
     {
@@ -148,6 +158,21 @@ public sealed class NginxProductionTests(CertificateAndUpstreamFixture fixture) 
 
         Assert.False(handshake.Succeeded, handshake.Output);
         Assert.False(handshake.ClientCannotOffer, handshake.Output);
+    }
+
+    [Theory]
+    [InlineData("/admin/machines", "headplane")]
+    [InlineData("/admin", "headplane")]
+    [InlineData("/api/v1/node", "headscale")]
+    [InlineData("/register/abc", "headscale")]
+    [InlineData("/key?v=106", "headscale")]
+    public async Task Paths_are_routed_to_their_upstream_unchanged(string path, string upstream)
+    {
+        using var https = Https();
+
+        var seen = await https.GetStringAsync(path, Ct);
+
+        Assert.StartsWith($"upstream: {upstream}\nGET {path}\n", seen, StringComparison.Ordinal);
     }
 
     [Fact]

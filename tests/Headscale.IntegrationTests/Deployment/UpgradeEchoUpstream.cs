@@ -32,7 +32,8 @@ public sealed class UpgradeEchoUpstream : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<UpgradeEchoUpstream> StartAsync(CancellationToken cancellationToken)
+    /// <param name="name">Echoed first on every described request, so tests can tell upstreams apart.</param>
+    public static async Task<UpgradeEchoUpstream> StartAsync(CancellationToken cancellationToken, string name = "headscale")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -43,7 +44,7 @@ public sealed class UpgradeEchoUpstream : IAsyncDisposable
         app.Map("/derp", EchoWebSocketAsync);
         app.MapGet("/metrics", () => MetricsBody);
         app.MapGet("/health", () => Results.Text("""{"status":"pass"}""", "application/json"));
-        app.Map("/{**path}", (HttpContext context) => Results.Text(DescribeRequest(context.Request)));
+        app.Map("/{**path}", (HttpContext context) => Results.Text($"upstream: {name}\n" + DescribeRequest(context.Request)));
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
