@@ -18,13 +18,15 @@ RUN dotnet restore src/Headscale.Api/Headscale.Api.csproj
 
 COPY hocon/ hocon/
 COPY src/ src/
-RUN dotnet publish src/Headscale.Api/Headscale.Api.csproj -c Release --no-restore -o /app
+RUN dotnet publish src/Headscale.Api/Headscale.Api.csproj -c Release --no-restore -o /app -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-alpine AS runtime
-# The data directory (Noise key, unix socket) must be writable by the non-root user.
+# The data directory (Noise key, unix socket) must be writable by the non-root user. The wrapper
+# lets operators run the CLI as `docker compose exec headscale headscale …`.
 RUN mkdir -p /etc/headscale /var/lib/headscale \
     && chown app:app /var/lib/headscale \
-    && ln -s /app/headscale /usr/local/bin/headscale
+    && printf '#!/bin/sh\nexec dotnet /app/headscale.dll "$@"\n' > /usr/local/bin/headscale \
+    && chmod 755 /usr/local/bin/headscale
 WORKDIR /app
 COPY --from=build /app ./
 
@@ -37,5 +39,5 @@ USER app
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD wget -q -O /dev/null http://127.0.0.1:8080/health || exit 1
 
-ENTRYPOINT ["/app/headscale"]
+ENTRYPOINT ["dotnet", "/app/headscale.dll"]
 CMD ["serve"]

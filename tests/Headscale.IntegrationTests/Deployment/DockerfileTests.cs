@@ -77,6 +77,47 @@ public sealed partial class DockerfileTests
         }
     }
 
+    [Fact]
+    public void The_restore_layer_copies_every_project_the_server_references()
+    {
+        var restore = Lines.TakeWhile(l => !l.StartsWith("RUN dotnet restore", StringComparison.Ordinal)).ToArray();
+        var copied = restore.Where(l => l.StartsWith("COPY ", StringComparison.Ordinal))
+            .SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..^1])
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.Contains(Lines, l => l.StartsWith("RUN dotnet restore src/Headscale.Api/Headscale.Api.csproj", StringComparison.Ordinal));
+        foreach (var project in ProjectClosure("src/Headscale.Api/Headscale.Api.csproj"))
+        {
+            Assert.True(copied.Contains(project), $"{project} is referenced by the server but not copied before 'dotnet restore'");
+        }
+
+        Assert.Contains("Directory.Packages.props", copied);
+        Assert.Contains("Directory.Build.props", copied);
+    }
+
+    /// <summary>A project and every project it references, as repository-relative paths.</summary>
+    private static SortedSet<string> ProjectClosure(string project)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([project]);
+        while (pending.TryPop(out var current))
+        {
+            if (!found.Add(current))
+            {
+                continue;
+            }
+
+            var directory = Path.GetDirectoryName(current)!;
+            foreach (Match reference in ProjectReference().Matches(RepositoryFiles.Read(current)))
+            {
+                var full = Path.GetFullPath(Path.Combine(RepositoryFiles.Root, directory, reference.Groups[1].Value));
+                pending.Push(Path.GetRelativePath(RepositoryFiles.Root, full).Replace('\\', '/'));
+            }
+        }
+
+        return found;
+    }
+
     private static IEnumerable<string> Instructions(string keyword) =>
         Lines.Where(l => l.StartsWith(keyword + " ", StringComparison.Ordinal));
 
@@ -112,6 +153,9 @@ public sealed partial class DockerfileTests
 
     [GeneratedRegex(@"^FROM\s+(?<image>\S+)\s+AS\s+(?<name>\S+)$", RegexOptions.IgnoreCase)]
     private static partial Regex FromLine();
+
+    [GeneratedRegex(@"<ProjectReference\s+Include=""([^""]+)""")]
+    private static partial Regex ProjectReference();
 
     [GeneratedRegex(@"--from=(\S+)")]
     private static partial Regex CopyFrom();
