@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole test suite, as CI does. Installs the server programs the integration tests start
-# (PostgreSQL) when they are missing and we may install; prints "N passed, N failed" at the end.
+# Runs the whole test suite, as CI does. Installs the programs the integration tests start
+# (PostgreSQL, nginx, openssl), shellcheck and the Dockerfile linter (dockerfile-utils, from npm) when they are
+# missing and we may install; prints "N passed, N failed" at the end.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v dockerfile-utils >/dev/null || command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "Installing ${missing[*]} ..."
@@ -13,6 +18,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "The integration tests need: ${missing[*]} (Debian: sudo apt-get install -y ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v dockerfile-utils >/dev/null; then
+  if command -v npm >/dev/null && { [ "$(id -u)" -eq 0 ] || [ -w "$(npm prefix -g 2>/dev/null)" ]; }; then
+    echo "Installing dockerfile-utils ..."
+    npm install -g --silent dockerfile-utils@0.16.3 >/dev/null
+  else
+    echo "The Dockerfile lint test needs: dockerfile-utils (npm install -g dockerfile-utils@0.16.3)" >&2
     exit 1
   fi
 fi
