@@ -39,7 +39,24 @@ public static class ServerHost
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
 
+        builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
+        {
+            // X-Forwarded-* are believed only from the configured proxies (trusted_proxies); by
+            // default from nobody, not even loopback.
+            options.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor
+                | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto;
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var network in config.TrustedProxies)
+            {
+                options.KnownIPNetworks.Add(network);
+            }
+
+            options.ForwardLimit = 1;
+        });
+
         var app = builder.Build();
+        app.UseForwardedHeaders();
         app.UseRouting();
         app.UseMiddleware<Observability.RequestLoggingMiddleware>();
         app.Use(RejectWrongListener);
