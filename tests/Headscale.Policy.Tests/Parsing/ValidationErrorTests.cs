@@ -19,6 +19,14 @@ public sealed class ValidationErrorTests
     [InlineData("{\"acls\": [{\"action\": 1}]}", "acls[0].action: expected string, found number")]
     [InlineData("{\"groups\": {\"group:a\": \"odin@example.com\"}}", "groups[\"group:a\"]: expected array of strings, found string")]
     [InlineData("{\"randomizeClientPort\": \"yes\"}", "randomizeClientPort: expected boolean, found string")]
+    [InlineData("{\"acls\": [\"accept\"]}", "acls[0]: expected object, found string")]
+    [InlineData("{\"hosts\": []}", "hosts: expected object, found array")]
+    [InlineData("{\"autoApprovers\": []}", "autoApprovers: expected object, found array")]
+    [InlineData("{\"autoApprovers\": {\"routes\": []}}", "autoApprovers.routes: expected object, found array")]
+    [InlineData("{\"autoApprovers\": {\"exitnodes\": []}}", "autoApprovers: unknown field \"exitnodes\"")]
+    [InlineData("{\"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"app\": []}]}", "grants[0].app: expected object, found array")]
+    [InlineData("{\"grants\": [{\"src\": [\"*\"], \"dst\": [\"*\"], \"app\": {\"example.com/cap/x\": {}}}]}", "grants[0].app[\"example.com/cap/x\"]: expected array, found object")]
+    [InlineData("{\"tests\": [{\"src\": [\"*\"]}]}", "tests[0].src: expected string, found array")]
     // groups, hosts, tagOwners
     [InlineData("{\"groups\": {\"admins\": []}}", "groups[\"admins\"]: group names must start with \"group:\"")]
     [InlineData("{\"groups\": {\"group:a\": [\"group:b\"], \"group:b\": []}}", "groups[\"group:a\"]: \"group:b\": group members cannot be recursive")]
@@ -82,6 +90,13 @@ public sealed class ValidationErrorTests
     }
 
     [Fact]
+    public void Malformed_hujson_is_one_error_with_position_and_expectation()
+    {
+        var error = Assert.Single(PolicyLoader.Load("{\n  \"acls\": [\n").Errors);
+        Assert.Equal("line 3, column 1: invalid HuJSON: expected a value (object, array, string, number, true, false or null), found end of input", error.ToString());
+    }
+
+    [Fact]
     public void Unknown_field_error_names_its_position()
     {
         var result = PolicyLoader.Load("{\n  \"acls\": [],\n  \"bogus\": 1\n}");
@@ -109,7 +124,8 @@ public sealed class ValidationErrorTests
     {
         const string policy = """
             {
-              "groups": {"group:admins": ["odin@example.com"]},
+              // comments and trailing commas are part of the format
+              "groups": {"group:admins": ["odin@example.com"]}, /* inline */
               "hosts": {"internal": "10.0.0.0/8"},
               "tagOwners": {"tag:server": ["group:admins"], "tag:router": ["odin@example.com"]},
               "autoApprovers": {"routes": {"10.0.0.0/8": ["tag:router"]}, "exitNode": ["tag:router"]},
