@@ -93,7 +93,7 @@ public sealed class ValidationErrorTests
     public void Malformed_hujson_is_one_error_with_position_and_expectation()
     {
         var error = Assert.Single(PolicyLoader.Load("{\n  \"acls\": [\n").Errors);
-        Assert.Equal("line 3, column 1: invalid HuJSON: expected a value (object, array, string, number, true, false or null), found end of input", error.ToString());
+        Assert.Equal("line 3, column 1: invalid HuJSON: expected a value, found end of input", error.ToString());
     }
 
     [Fact]
