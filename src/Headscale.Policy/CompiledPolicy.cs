@@ -17,12 +17,13 @@ public sealed class CompiledPolicy
     private readonly AutoApprover _approver;
     private readonly NodeAttributes _attributes;
     private readonly Dictionary<ulong, int> _byId;
+    private readonly AliasResolver _resolver;
 
     private CompiledPolicy(ParsedPolicy policy, TailnetSnapshot snapshot, string controlUrl)
     {
         Policy = policy;
         Index = new TailnetIndex(snapshot);
-        var resolver = new AliasResolver(policy.Document, Index);
+        var resolver = _resolver = new AliasResolver(policy.Document, Index);
         _filters = new FilterIndex(RuleBuilder.Build(policy.Document, resolver), Index.Count);
         _ssh = new SshCompiler(policy.Document, resolver, controlUrl);
         _routes = new RouteView(Index, _filters);
@@ -45,7 +46,7 @@ public sealed class CompiledPolicy
     private int IndexOf(ulong nodeId) =>
         _byId.TryGetValue(nodeId, out var i) ? i : throw new KeyNotFoundException($"node {nodeId} is not in the snapshot");
 
-    public ImmutableArray<FilterRule> PacketFilter(ulong nodeId) => _filters.FilterFor(IndexOf(nodeId), Index);
+    public ImmutableArray<FilterRule> PacketFilter(ulong nodeId) => _filters.FilterFor(IndexOf(nodeId), _resolver);
 
     public ImmutableArray<SshRule> SshRules(ulong nodeId) => _ssh.RulesFor(IndexOf(nodeId));
 

@@ -143,8 +143,7 @@ public sealed class AliasResolver
     public ImmutableArray<string> AddressesOf(NodeBits nodes)
     {
         var list = ImmutableArray.CreateBuilder<string>();
-        foreach (var i in nodes.Indexes())
-            foreach (var a in _index.Nodes[i].Addresses) list.Add(a.ToString());
+        foreach (var i in nodes.Indexes()) list.AddRange(_index.AddressText[i]);
         return list.ToImmutable();
     }
 
@@ -174,7 +173,7 @@ public sealed class AliasResolver
     {
         var list = ImmutableArray.CreateBuilder<DestinationTarget>();
         foreach (var i in nodes.Indexes())
-            foreach (var a in _index.Nodes[i].Addresses) list.Add(DestinationTarget.ForNode(a.ToString(), i));
+            foreach (var a in _index.AddressText[i]) list.Add(DestinationTarget.ForNode(a, i));
         return list.ToImmutable();
     }
 

@@ -84,3 +84,25 @@ public sealed class CapabilityRule
     /// </summary>
     public NodeBits? ViaRouters { get; init; }
 }
+
+/// <summary>
+/// A network rule whose destination is <c>autogroup:self</c>. It is kept as one rule rather than one rule
+/// per user: on a user's node it expands to "that user's devices among the sources → this node", computed
+/// when the node asks, so the cost does not grow with the number of users.
+/// </summary>
+public sealed class SelfRule
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ImmutableArray<string>> _sourcesByUser = new(StringComparer.Ordinal);
+
+    public required NodeBits SrcNodes { get; init; }
+    public required ImmutableArray<int> Proto { get; init; }
+    public required ImmutableArray<PortRange> Ports { get; init; }
+    public required string MergeKey { get; init; }
+
+    /// <summary>Every user-owned node whose owner has at least one device among the sources.</summary>
+    public required NodeBits DstNodes { get; init; }
+
+    /// <summary>The owner's devices among the sources, as wire addresses (cached per owner).</summary>
+    public ImmutableArray<string> SourcesFor(string owner, AliasResolver resolver) =>
+        _sourcesByUser.GetOrAdd(owner, o => resolver.AddressesOf(SrcNodes.Intersect(resolver.Index.NodesByUser[o])));
+}

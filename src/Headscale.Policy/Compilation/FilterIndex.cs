@@ -31,6 +31,7 @@ public sealed class FilterIndex
             {
                 NetworkRule n => (n.SrcNodes, n.DstNodes),
                 CapabilityRule c => (c.SrcNodes, c.DstNodes),
+                SelfRule s => (s.SrcNodes, s.DstNodes),
                 _ => throw new InvalidOperationException("unknown rule kind"),
             };
             AddTo(_srcRules, _srcAllRules, src, r);
@@ -60,7 +61,12 @@ public sealed class FilterIndex
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         var slots = new int[_rules.Length];
         for (var r = 0; r < _rules.Length; r++)
-            slots[r] = _rules[r] is NetworkRule n ? (first.TryAdd(n.MergeKey, r) ? r : first[n.MergeKey]) : r;
+            slots[r] = _rules[r] switch
+            {
+                NetworkRule n => first.TryAdd(n.MergeKey, r) ? r : first[n.MergeKey],
+                SelfRule s => first.TryAdd(s.MergeKey, r) ? r : first[s.MergeKey],
+                _ => r,
+            };
         return slots;
     }
 
@@ -82,8 +88,9 @@ public sealed class FilterIndex
     }
 
     /// <summary>The node's packet filter: its rules in order, reduced to its entries, equal-source rules merged.</summary>
-    public ImmutableArray<FilterRule> FilterFor(int node, TailnetIndex index)
+    public ImmutableArray<FilterRule> FilterFor(int node, AliasResolver resolver)
     {
+        var index = resolver.Index;
         var result = new List<FilterRule>();
         var order = new List<int>();
         var slots = MergeSlots;
@@ -109,6 +116,22 @@ public sealed class FilterIndex
                         order.Add(slots[r]);
                     }
                     break;
+                case SelfRule s when index.Nodes[node] is { IsTagged: false, UserEmail: { } owner }:
+                    var selfPorts = index.Nodes[node].Addresses
+                        .SelectMany(a => s.Ports.Select(p => new NetPortRange(a.ToString(), new WirePortRange(p.First, p.Last))))
+                        .ToList();
+                    if (mergeSlots.TryGetValue(s.MergeKey, out var selfSlot))
+                    {
+                        var prev = result[selfSlot];
+                        result[selfSlot] = prev with { DstPorts = prev.DstPorts.AddRange(selfPorts) };
+                    }
+                    else
+                    {
+                        mergeSlots[s.MergeKey] = result.Count;
+                        result.Add(new FilterRule(s.SourcesFor(owner, resolver), [.. selfPorts], s.Proto, default));
+                        order.Add(slots[r]);
+                    }
+                    break;
                 case CapabilityRule c:
                     var target = index.Nodes[node];
                     var dsts = target.Addresses.Select(a => $"{a}/{(a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)}").ToImmutableArray();
@@ -124,12 +147,17 @@ public sealed class FilterIndex
     public NodeBits PeersOf(int node, TailnetIndex index)
     {
         var peers = index.Empty;
+        var own = index.Nodes[node] is { IsTagged: false, UserEmail: { } owner } && index.NodesByUser.TryGetValue(owner, out var o) ? o : null;
         foreach (var r in RulesWithDestination(node))
-            if (_rules[r] is not NetworkRule { FilterOnlyNodes: { } only } || !only.Contains(node))
+        {
+            if (_rules[r] is SelfRule self) { if (own is not null) peers.UnionWith(self.SrcNodes.Intersect(own)); }
+            else if (_rules[r] is not NetworkRule { FilterOnlyNodes: { } only } || !only.Contains(node))
                 peers.UnionWith(SrcNodes(_rules[r]));
+        }
         foreach (var r in RulesWithSource(node))
         {
-            if (_rules[r] is NetworkRule { FilterOnlyNodes: { } only } n)
+            if (_rules[r] is SelfRule) { if (own is not null) peers.UnionWith(own); }
+            else if (_rules[r] is NetworkRule { FilterOnlyNodes: { } only } n)
                 foreach (var i in n.DstNodes.Indexes()) { if (!only.Contains(i)) peers.Add(i); }
             else peers.UnionWith(DstNodes(_rules[r]));
             if (_rules[r] is CapabilityRule { ViaRouters: { } routers }) peers.UnionWith(routers);

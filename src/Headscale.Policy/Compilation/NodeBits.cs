@@ -3,8 +3,10 @@ using System.Numerics;
 namespace Headscale.Policy.Compilation;
 
 /// <summary>
-/// A fixed-size set of node indexes (positions in the snapshot). Rules keep their source and destination
-/// sets in this form so that peer visibility is a handful of word-wise ORs per rule instead of a pairwise scan.
+/// A fixed-size set of node indexes (positions in the snapshot). Rules keep their source and destination sets
+/// in this form so that peer visibility is a handful of word-wise ORs per rule instead of a pairwise scan.
+/// Only this assembly can change a set, and only while building it; sets handed out by
+/// <see cref="TailnetIndex"/> and compiled rules are never modified afterwards.
 /// </summary>
 public sealed class NodeBits
 {
@@ -25,11 +27,11 @@ public sealed class NodeBits
         return bits;
     }
 
-    public void Add(int index) => _words[index >> 6] |= 1UL << (index & 63);
+    internal void Add(int index) => _words[index >> 6] |= 1UL << (index & 63);
 
     public bool Contains(int index) => (_words[index >> 6] & (1UL << (index & 63))) != 0;
 
-    public void UnionWith(NodeBits other)
+    internal void UnionWith(NodeBits other)
     {
         for (var i = 0; i < _words.Length; i++) _words[i] |= other._words[i];
     }

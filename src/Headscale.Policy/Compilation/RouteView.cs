@@ -35,7 +35,7 @@ public sealed class RouteView
     }
 
     /// <summary>Nodes with the <c>disable-ipv4</c> attribute: they are shown, and see their peers, without IPv4.</summary>
-    public Func<int, bool> WithoutIPv4 { get; set; } = _ => false;
+    internal Func<int, bool> WithoutIPv4 { get; set; } = _ => false;
 
     private ImmutableArray<IPNetwork> Visible(ImmutableArray<IPNetwork> prefixes, int viewer, int subject) =>
         WithoutIPv4(viewer) || WithoutIPv4(subject)

@@ -78,7 +78,6 @@ public static class RuleBuilder
         ImmutableArray<object>.Builder rules, AliasResolver resolver, ImmutableArray<string> src,
         ImmutableArray<int> proto, List<(Alias Alias, ImmutableArray<PortRange> Ports)> dsts, NodeBits? via = null)
     {
-        var (srcEntries, srcNodes) = ResolveSources(resolver, src);
         var plain = new List<DestinationPort>();
         var selfPorts = new List<PortRange>();
         foreach (var (alias, ports) in dsts)
@@ -92,6 +91,8 @@ public static class RuleBuilder
                 foreach (var p in ports) plain.Add(new DestinationPort(t, p));
             }
         }
+        // Destinations first: a rule that reaches no node is dropped without expanding its sources.
+        var (srcEntries, srcNodes) = plain.Count > 0 ? ResolveSources(resolver, src) : ([], SourceNodes(resolver, src));
         if (plain.Count > 0 && srcEntries.Length > 0)
         {
             var rule = Network(resolver, srcEntries, srcNodes, proto, plain);
@@ -103,14 +104,33 @@ public static class RuleBuilder
             });
         }
         if (selfPorts.Count == 0) return;
+        var selfSources = srcNodes.Intersect(resolver.Index.Members);
+        if (selfSources.IsEmpty) return;
+        var dstNodes = resolver.Index.Empty;
         foreach (var (_, userNodes) in resolver.Index.NodesByUser)
+            if (!userNodes.Intersect(selfSources).IsEmpty) dstNodes.UnionWith(userNodes);
+        rules.Add(new SelfRule
         {
-            var allowed = srcNodes.Intersect(userNodes);
-            if (allowed.IsEmpty) continue;
-            var targets = resolver.NodeTargets(userNodes);
-            var entries = targets.SelectMany(t => selfPorts.Select(p => new DestinationPort(t, p))).ToList();
-            rules.Add(Network(resolver, resolver.AddressesOf(allowed), allowed, proto, entries));
+            SrcNodes = selfSources, Proto = proto, Ports = [.. selfPorts], DstNodes = dstNodes,
+            // Two self rules with the same sources give every user the same SrcIPs, so they merge.
+            MergeKey = "self|" + string.Join(",", src.Order(StringComparer.Ordinal)) + "|" + (proto.IsDefault ? "" : string.Join(",", proto)),
+        });
+    }
+
+    /// <summary>The nodes covered by a source list, without formatting their addresses.</summary>
+    public static NodeBits SourceNodes(AliasResolver resolver, ImmutableArray<string> src)
+    {
+        var nodes = resolver.Index.Empty;
+        foreach (var token in src)
+        {
+            var alias = Alias.Parse(token);
+            nodes.UnionWith(alias.Kind switch
+            {
+                AliasKind.Host or AliasKind.Prefix or AliasKind.Wildcard => resolver.Source(alias).Nodes,
+                _ => resolver.Nodes(alias),
+            });
         }
+        return nodes;
     }
 
     public static (ImmutableArray<string> Entries, NodeBits Nodes) ResolveSources(AliasResolver resolver, ImmutableArray<string> src)

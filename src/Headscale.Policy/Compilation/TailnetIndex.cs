@@ -22,9 +22,20 @@ public sealed class TailnetIndex
         Tagged = new NodeBits(Count);
         ExitNodes = new NodeBits(Count);
         var subnetRoutes = new List<IPNetwork>();
+        _v4 = new uint[Count];
+        _hasV4 = new bool[Count];
+        AddressText = new ImmutableArray<string>[Count];
+        var routers = new List<int>();
         for (var i = 0; i < Count; i++)
         {
             var node = Nodes[i];
+            if (node.IPv4 is { } v4)
+            {
+                _v4[i] = ToUInt(v4);
+                _hasV4[i] = true;
+            }
+            AddressText[i] = [.. node.Addresses.Select(a => a.ToString())];
+            if (node.ApprovedRoutes.Any(r => !Routes.IsExitRoute(r))) routers.Add(i);
             if (node.IsTagged)
             {
                 Tagged.Add(i);
@@ -46,7 +57,22 @@ public sealed class TailnetIndex
         NodesByTag = byTag;
         NodeByAddress = byAddress;
         ApprovedSubnetRoutes = [.. subnetRoutes];
+        _routers = [.. routers];
         AllNodes = NodeBits.All(Count);
+    }
+
+    private readonly uint[] _v4;
+    private readonly bool[] _hasV4;
+    private readonly int[] _routers;
+
+    /// <summary>Each node's addresses as wire strings (IPv4 first), formatted once per snapshot.</summary>
+    public ImmutableArray<string>[] AddressText { get; }
+
+    private static uint ToUInt(IPAddress v4)
+    {
+        Span<byte> b = stackalloc byte[4];
+        v4.TryWriteBytes(b, out _);
+        return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
     }
 
     private NodeBits Bucket(Dictionary<string, NodeBits> map, string key)
@@ -80,14 +106,23 @@ public sealed class TailnetIndex
         if (prefix.PrefixLength == (prefix.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128)
             && NodeByAddress.TryGetValue(prefix.BaseAddress, out var owner))
             bits.Add(owner);
-        for (var i = 0; i < Count; i++)
+        if (prefix.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
         {
-            var node = Nodes[i];
-            if (node.Addresses.Any(prefix.Contains)) { bits.Add(i); continue; }
-            foreach (var route in node.ApprovedRoutes)
-            {
+            // IPv4 prefixes are the common case; compare masked integers instead of IPNetwork.Contains.
+            var mask = prefix.PrefixLength == 0 ? 0u : uint.MaxValue << (32 - prefix.PrefixLength);
+            var net = ToUInt(prefix.BaseAddress) & mask;
+            for (var i = 0; i < Count; i++)
+                if (_hasV4[i] && (_v4[i] & mask) == net) bits.Add(i);
+        }
+        else
+        {
+            for (var i = 0; i < Count; i++)
+                if (Nodes[i].IPv6 is { } v6 && prefix.Contains(v6)) bits.Add(i);
+        }
+        foreach (var i in _routers)
+        {
+            foreach (var route in Nodes[i].ApprovedRoutes)
                 if (!Routes.IsExitRoute(route) && Routes.Overlaps(route, prefix)) { bits.Add(i); break; }
-            }
         }
         return bits;
     }

@@ -65,4 +65,7 @@ public sealed class HuJsonException(TextPosition position, string expected, stri
     : FormatException($"{position}: expected {expected}, found {found}")
 {
     public TextPosition Position { get; } = position;
+
+    /// <summary>The message without the position: "expected …, found …".</summary>
+    public string Expectation { get; } = $"expected {expected}, found {found}";
 }

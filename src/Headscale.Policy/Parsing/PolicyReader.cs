@@ -22,7 +22,7 @@ public sealed class PolicyReader
         }
         catch (HuJsonException e)
         {
-            return (null, [new PolicyError($"invalid HuJSON: {e.Message}", e.Position)]);
+            return (null, [new PolicyError($"invalid HuJSON: {e.Expectation}", e.Position)]);
         }
         var reader = new PolicyReader();
         var doc = reader.ReadDocument(root);

@@ -81,10 +81,20 @@ public sealed class PolicyTester(PolicyDocument policy, AliasResolver resolver, 
         }
     }
 
+    private bool SelfAllows(SelfRule rule, IPAddress src, IPAddress dst, int port, int proto)
+    {
+        var index = resolver.Index;
+        if (!index.NodeByAddress.TryGetValue(src, out var from) || !index.NodeByAddress.TryGetValue(dst, out var to)) return false;
+        var (a, b) = (index.Nodes[from], index.Nodes[to]);
+        return rule.SrcNodes.Contains(from) && !b.IsTagged && b.UserEmail is not null && a.UserEmail == b.UserEmail
+            && rule.Ports.Any(p => p.Contains(port)) && (rule.Proto.IsDefault ? DefaultProtocols : rule.Proto).Contains(proto);
+    }
+
     private bool Allowed(IPAddress src, IPAddress dst, int port, int proto)
     {
         foreach (var r in rules)
         {
+            if (r is SelfRule s && SelfAllows(s, src, dst, port, proto)) return true;
             if (r is not NetworkRule n) continue;
             var protos = n.Proto.IsDefault ? DefaultProtocols : n.Proto;
             if (!protos.Contains(proto)) continue;
