@@ -14,7 +14,7 @@ public sealed class ManagementApiTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static ManagementClientConnection Local(TestServerConfig config) =>
-        ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, Path.Combine(config.Directory, "data", "headscale.sock"), TimeSpan.FromSeconds(10)));
+        ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, Path.Combine(config.Directory, "data", "headscale.sock"), TimeSpan.FromSeconds(60)));
 
     [Fact]
     public async Task Api_key_from_the_local_socket_opens_rest_and_survives_a_restart()
