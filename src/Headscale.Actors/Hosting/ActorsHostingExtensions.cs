@@ -6,6 +6,7 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Headscale.Actors.Identity;
 using Headscale.Actors.Persistence;
+using Headscale.Actors.Registration;
 using Headscale.Actors.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,6 +24,7 @@ public static class ActorsHostingExtensions
         services.AddSingleton(options);
         services.AddSingleton(new JournalDatabase(options.Database));
         services.AddSingleton<IIdAllocator, IdAllocatorFacade>();
+        services.AddNodeLifecycleServices();
         services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
         return services;
     }
@@ -51,6 +53,7 @@ public static class ActorsHostingExtensions
                 options.Database.Linq2DbProvider,
                 autoInitialize: true)
             .WithIdAllocator()
+            .WithNodeLifecycle(options.Domain)
             .AddStartup((system, _) =>
             {
                 if (options.Cluster.SeedNodes.IsEmpty)
