@@ -50,9 +50,17 @@ internal sealed class RegistrationService(DomainActors actors, NodeRegistrar reg
             return await RegisterWithKeyAsync(machineKey, request, known, now, cancellationToken);
         }
 
-        if (known is not null && await actors.NodeAsync<NodeCommandResult>(new NodeQueries.GetNode(known.Id), cancellationToken) is { Node: { } node })
+        if (known is not null)
         {
-            return await RefreshAsync(node, request, now, cancellationToken);
+            if (await actors.NodeAsync<NodeCommandResult>(new NodeQueries.GetNode(known.Id), cancellationToken) is { Node: { } node })
+            {
+                return await RefreshAsync(node, request, now, cancellationToken);
+            }
+
+            // The node was deleted but its registry entry outlived it (the release is a fire-and-forget
+            // tell): free the key so this machine can register again.
+            await actors.RegistryAsync<NodeRegistryCommands.NodeRegistryResult>(
+                new NodeRegistryCommands.ReleaseNode(known.Id, now, Cause.System("node no longer exists")), cancellationToken);
         }
 
         if (!request.OldNodeKey.IsZero && await TryRotateAsync(machineKey, request, now, cancellationToken) is { } rotated)

@@ -32,6 +32,9 @@ public sealed class LifecycleHost : IAsyncLifetime
         EphemeralInactivityTimeout = TimeSpan.FromMilliseconds(500),
         RegisterCacheExpiration = TimeSpan.FromSeconds(3),
         BcryptWorkFactor = 4,
+
+        // The machine is shared with other builds; a generous timeout keeps a slow moment from failing a test.
+        AskTimeout = TimeSpan.FromSeconds(30),
     };
 
     public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("host not started");
@@ -55,6 +58,14 @@ public sealed class LifecycleHost : IAsyncLifetime
             .Build();
         await _host.Services.GetRequiredService<JournalDatabase>().PrepareAsync(TestContext.Current.CancellationToken);
         await _host.StartAsync(TestContext.Current.CancellationToken);
+
+        // Wait until every singleton answers, so no test pays for cluster formation.
+        var ct = TestContext.Current.CancellationToken;
+        await Users.ListAsync(ct);
+        await Keys.ListAsync(null, ct);
+        await Nodes.ListAsync(null, ct);
+        await Nodes.GetPendingAsync("warm-up", ct);
+        await Services.GetRequiredService<Headscale.Actors.Identity.IIdAllocator>().AllocateAsync(Headscale.Actors.Identity.IdKind.ApiKey, ct);
     }
 
     public async ValueTask DisposeAsync()

@@ -37,6 +37,13 @@ public sealed class NodeLifecycleTests(LifecycleHost host) : IClassFixture<Lifec
         Assert.Equal(approved.Node.Id, outcome.Node!.Id);
         Assert.StartsWith("desk-top", outcome.Node.GivenName);
         Assert.Null(await host.Nodes.GetPendingAsync(id, Ct));
+
+        // A client that polls again after the approval is answered from its now known node key.
+        var late = await host.RegisterAsync(machine, request with { Followup = first.AuthUrl });
+        Assert.True(late.MachineAuthorized);
+        Assert.Equal(approved.Node.Id, late.Node!.Id);
+        var twice = await host.Nodes.RegisterPendingAsync(id, user.Name, DateTimeOffset.UtcNow, Cause.Cli("nodes register"), Ct);
+        Assert.Equal(ResultCode.NotFound, twice.Result.Code);
     }
 
     [Fact]

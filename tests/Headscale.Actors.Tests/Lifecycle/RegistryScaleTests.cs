@@ -8,7 +8,11 @@ using static Headscale.Actors.Nodes.Messages.NodeRegistryCommands;
 
 namespace Headscale.Actors.Tests.Lifecycle;
 
-/// <summary>The node registry under a registration storm, with random allocation, on a real (SQLite) journal.</summary>
+/// <summary>
+/// The node registry under a registration storm, with random allocation, on a real (SQLite) journal.
+/// It runs alone so that its load does not slow the other classes' hosts.
+/// </summary>
+[Collection(nameof(RegistryScaleTests))]
 public sealed class RegistryScaleTests(LifecycleHost host) : IClassFixture<LifecycleHost>
 {
     [Fact]
@@ -39,3 +43,6 @@ public sealed class RegistryScaleTests(LifecycleHost host) : IClassFixture<Lifec
         Assert.Equal(count, listed.Entries.Length);
     }
 }
+
+[CollectionDefinition(nameof(RegistryScaleTests), DisableParallelization = true)]
+public sealed class RegistryScaleCollection;
