@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Headscale.Actors.Nodes.Messages;
+using Headscale.Actors.Registration;
 using static Headscale.Actors.Nodes.Messages.NodeCommands;
 using static Headscale.Actors.Nodes.Messages.NodeEvents;
 
@@ -61,8 +62,9 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         }
 
         var remaining = decision.Events.Count;
-        PersistAll(decision.Events, e =>
+        PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
         {
+            var e = (INodeEvent)EventTags.Untag(persisted);
             _state = NodeState.Apply(_state, e);
             if (e is NodeDeleted deleted)
             {
@@ -85,7 +87,8 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        Persist(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected")), e => _state = NodeState.Apply(_state, e));
+        Persist(EventTags.Tag(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected"))),
+            persisted => _state = NodeState.Apply(_state, (INodeEvent)EventTags.Untag(persisted)));
         if (node.Ephemeral)
         {
             Timers.StartSingleTimer(EphemeralTimerKey, new EphemeralTimeout(message.Now), _ephemeralTimeout);

@@ -3,6 +3,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Headscale.Actors.Addressing;
 using Headscale.Actors.Nodes.Messages;
+using Headscale.Actors.Registration;
 using static Headscale.Actors.Nodes.Messages.NodeRegistryCommands;
 using static Headscale.Actors.Nodes.Messages.NodeRegistryQueries;
 
@@ -91,7 +92,7 @@ public sealed class NodeRegistryActor : ReceivePersistentActor
         var entry = _state.Nodes.GetValueOrDefault(command.Id);
         var remaining = decision.Events.Count;
         _pendingWrites += remaining;
-        PersistAllAsync(decision.Events, _ =>
+        PersistAllAsync(decision.Events.Select(EventTags.Tag), _ =>
         {
             _pendingWrites--;
             _sinceSnapshot++;

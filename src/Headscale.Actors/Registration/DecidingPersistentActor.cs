@@ -39,9 +39,9 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
         }
 
         var remaining = decision.Events.Count;
-        PersistAll(decision.Events, e =>
+        PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
         {
-            State = ApplyEvent(State, e);
+            State = ApplyEvent(State, (TEvent)EventTags.Untag(persisted));
             if (--remaining == 0)
             {
                 sender.Tell(Reply(command, decision.Result, State));
