@@ -23,7 +23,15 @@ public sealed class LifecycleHost : IAsyncLifetime
     public static readonly Uri ServerUrl = new("https://hs.example.test");
 
     private readonly TempDirectory _directory = new();
+    private readonly DomainSettings _settings;
     private IHost? _host;
+
+    public LifecycleHost() => _settings = Settings;
+
+    private LifecycleHost(DomainSettings settings) => _settings = settings;
+
+    /// <summary>A host with other settings, for the few tests that need them (started with <see cref="InitializeAsync"/>).</summary>
+    public static LifecycleHost With(DomainSettings settings) => new(settings);
 
     public static DomainSettings Settings => new()
     {
@@ -53,7 +61,7 @@ public sealed class LifecycleHost : IAsyncLifetime
             .ConfigureServices(services => services.AddHeadscaleActors(new HeadscaleActorsOptions
             {
                 Database = new DatabaseSettings { Kind = DatabaseKind.Sqlite, SqlitePath = _directory.File("journal.db") },
-                Domain = Settings,
+                Domain = _settings,
             }))
             .Build();
         await _host.Services.GetRequiredService<JournalDatabase>().PrepareAsync(TestContext.Current.CancellationToken);

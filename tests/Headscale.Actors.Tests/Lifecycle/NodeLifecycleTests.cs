@@ -236,7 +236,7 @@ public sealed class NodeLifecycleTests(LifecycleHost host) : IClassFixture<Lifec
         return (machine, nodeKey, outcome.Node!);
     }
 
-    private static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout)
+    internal static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         cts.CancelAfter(timeout);
