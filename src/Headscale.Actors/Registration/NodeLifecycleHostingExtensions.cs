@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Pattern;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
@@ -32,11 +33,11 @@ public static class NodeLifecycleHostingExtensions
     public static AkkaConfigurationBuilder WithNodeLifecycle(this AkkaConfigurationBuilder builder, DomainSettings settings) =>
         builder
             .WithNodeEntities(settings)
-            .WithSingleton<UserDirectorySingleton>("users", Props.Create(() => new UserDirectoryActor()), new ClusterSingletonOptions(), createProxyToo: true)
-            .WithSingleton<PreAuthKeyStoreSingleton>("preauthkeys", Props.Create(() => new PreAuthKeyStoreActor()), new ClusterSingletonOptions(), createProxyToo: true)
+            .WithSingleton<UserDirectorySingleton>("users", RestartOnStop(Props.Create(() => new UserDirectoryActor()), "users"), new ClusterSingletonOptions(), createProxyToo: true)
+            .WithSingleton<PreAuthKeyStoreSingleton>("preauthkeys", RestartOnStop(Props.Create(() => new PreAuthKeyStoreActor()), "preauthkeys"), new ClusterSingletonOptions(), createProxyToo: true)
             .WithSingleton<NodeRegistrySingleton>(
                 "node-registry",
-                (_, registry, _) => NodeRegistryActor.Props(settings.Addressing, registry.Get<NodeShard>()),
+                (_, registry, _) => RestartOnStop(NodeRegistryActor.Props(settings.Addressing, registry.Get<NodeShard>()), "node-registry"),
                 new ClusterSingletonOptions(),
                 createProxyToo: true)
             .WithSingleton<PendingRegistrationsSingleton>(
@@ -44,6 +45,13 @@ public static class NodeLifecycleHostingExtensions
                 PendingRegistrationsActor.Props(settings.RegisterCacheExpiration),
                 new ClusterSingletonOptions(),
                 createProxyToo: true);
+
+    /// <summary>
+    /// A persistent actor stops when a journal write fails; the singleton manager would not start it
+    /// again, so a backoff supervisor recreates it (recovering from the journal) after a pause.
+    /// </summary>
+    private static Props RestartOnStop(Props child, string name) =>
+        BackoffSupervisor.Props(Backoff.OnStop(child, name, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, maxNrOfRetries: -1));
 
     /// <summary>
     /// The node shard region. Remember-entities stays off: nothing must run for an idle node
