@@ -69,14 +69,18 @@ public static class GivenNames
         !string.IsNullOrEmpty(name) && name.Length <= MaxLabelLength && Sanitise(name) == name;
 
     /// <summary>The first of <c>base</c>, <c>base-1</c>, <c>base-2</c>, … that is not taken, trimmed to fit 63 characters.</summary>
-    public static string Unique(string baseName, Func<string, bool> isTaken)
+    /// <param name="baseName">The sanitised host name.</param>
+    /// <param name="isTaken">Whether a name is in use.</param>
+    /// <param name="firstSuffix">Where to start numbering: the registry passes one above the highest suffix it has
+    /// handed out for this base, so a thousand nodes called <c>localhost</c> do not make each registration scan.</param>
+    public static string Unique(string baseName, Func<string, bool> isTaken, int firstSuffix = 1)
     {
         if (!isTaken(baseName))
         {
             return baseName;
         }
 
-        for (var n = 1; ; n++)
+        for (var n = Math.Max(1, firstSuffix); ; n++)
         {
             var suffix = "-" + n.ToString(CultureInfo.InvariantCulture);
             var head = baseName.Length + suffix.Length > MaxLabelLength
@@ -88,5 +92,19 @@ public static class GivenNames
                 return candidate;
             }
         }
+    }
+}
+
+internal static class GivenNameSuffix
+{
+    /// <summary>Splits <c>name-N</c> into its base and N; false for a name without a numeric suffix.</summary>
+    public static bool TrySplit(string name, out string baseName, out int suffix)
+    {
+        baseName = name;
+        suffix = 0;
+        var dash = name.LastIndexOf('-');
+        return dash > 0
+            && int.TryParse(name.AsSpan(dash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out suffix)
+            && (baseName = name[..dash]).Length > 0;
     }
 }

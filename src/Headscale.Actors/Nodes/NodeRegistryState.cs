@@ -20,6 +20,9 @@ public sealed record NodeRegistryState(
     string LastIPv4,
     string LastIPv6)
 {
+    /// <summary>Highest numeric suffix seen per given-name base; only a search hint, rebuilt from the entries.</summary>
+    public ImmutableDictionary<string, int> SuffixHints { get; init; } = ImmutableDictionary<string, int>.Empty.WithComparers(StringComparer.Ordinal);
+
     public static readonly NodeRegistryState Empty = new(
         ImmutableDictionary<NodeId, NodeIndexEntry>.Empty,
         ImmutableDictionary<string, NodeId>.Empty.WithComparers(StringComparer.Ordinal),
@@ -93,7 +96,8 @@ public sealed record NodeRegistryState(
             return Decision<INodeRegistryEvent>.Reject(ResultCode.Conflict, Errors.AddressesExhausted);
         }
 
-        var givenName = GivenNames.Unique(GivenNames.Sanitise(c.Hostname), state.ByGivenName.ContainsKey);
+        var baseName = GivenNames.Sanitise(c.Hostname);
+        var givenName = GivenNames.Unique(baseName, state.ByGivenName.ContainsKey, state.SuffixHints.GetValueOrDefault(baseName) + 1);
         return Decision<INodeRegistryEvent>.Accept(
             new NodeReserved(c.Id, c.MachineKey, c.NodeKey, c.User, givenName, v4, v6, c.Ephemeral, c.Now, c.Cause));
     }
@@ -152,8 +156,12 @@ public sealed record NodeRegistryState(
         }
 
         var machine = ByMachineKey.TryGetValue(entry.MachineKey.Value, out var ids) ? ids : [];
+        var hints = GivenNameSuffix.TrySplit(entry.GivenName, out var nameBase, out var suffix) && suffix > SuffixHints.GetValueOrDefault(nameBase)
+            ? SuffixHints.SetItem(nameBase, suffix)
+            : SuffixHints;
         return this with
         {
+            SuffixHints = hints,
             Nodes = Nodes.SetItem(entry.Id, entry),
             ByNodeKey = ByNodeKey.SetItem(entry.NodeKey.Value, entry.Id),
             ByMachineKey = ByMachineKey.SetItem(entry.MachineKey.Value, machine.Contains(entry.Id) ? machine : machine.Add(entry.Id)),

@@ -117,6 +117,27 @@ public sealed class DomainStateTests
     }
 
     [Fact]
+    public void Thousands_of_nodes_with_one_host_name_get_consecutive_suffixes_even_after_releases()
+    {
+        var settings = AddressingSettings.Default;
+        var state = NodeRegistryState.Empty;
+        for (var i = 1; i <= 3000; i++)
+        {
+            state = Reserve(state, settings, (ulong)i, TestKeys.Machine(i), TestKeys.Node(i), "localhost");
+        }
+
+        Assert.Equal(3000, state.ByGivenName.Count);
+        Assert.Equal(new NodeId(3000), state.ByGivenName["localhost-2999"]);
+
+        state = RunRegistry(state, new ReleaseNode(new NodeId(1), Now, Cli), settings);
+        state = Reserve(state, settings, 5000, TestKeys.Machine(5000), TestKeys.Node(5000), "localhost");
+        state = Reserve(state, settings, 5001, TestKeys.Machine(5001), TestKeys.Node(5001), "localhost");
+        Assert.Equal("localhost", state.Nodes[new NodeId(5000)].GivenName);
+        Assert.Equal("localhost-3000", state.Nodes[new NodeId(5001)].GivenName);
+        Assert.Equal("localhost-3001", GivenNames.Unique("localhost", state.ByGivenName.ContainsKey, NodeRegistryState.FromSnapshot(state.ToSnapshot()).SuffixHints["localhost"] + 1));
+    }
+
+    [Fact]
     public void Registry_snapshot_restores_the_same_indexes()
     {
         var settings = AddressingSettings.Default with { Strategy = AllocationStrategy.Random };
