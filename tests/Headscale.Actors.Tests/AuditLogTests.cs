@@ -13,7 +13,7 @@ public sealed class AuditLogTests
     {
         using var directory = new TempDirectory();
         var cli = new Cause(CauseKind.Cli, "");
-        var api = new Cause(CauseKind.ApiKey, "abcdefg");
+        var api = new Cause(CauseKind.Api, "abcdefg");
         const string secretHash = "$2a$10$SECRETHASHSECRETHASH";
         await using (var host = await ActorHost.StartAsync(directory.File("db.sqlite")))
         {

@@ -6,6 +6,13 @@ using Headscale.Actors.ApiKeys;
 using Headscale.Actors.Auditing;
 using Headscale.Actors.Identity;
 using Headscale.Actors.Policy;
+using Headscale.Actors.Nodes;
+using Headscale.Actors.Nodes.Messages;
+using Headscale.Actors.PreAuthKeys;
+using Headscale.Actors.PreAuthKeys.Messages;
+using Headscale.Actors.Registration.Messages;
+using Headscale.Actors.Users;
+using Headscale.Actors.Users.Messages;
 using Headscale.Actors.Serialization;
 
 namespace Headscale.Actors.Tests;
@@ -46,18 +53,104 @@ public sealed class SerializationTests : IDisposable
         new ApiKeyCommands.ApiKeyList([Key]),
         new ApiKeyEvents.ApiKeyCreated(3, "abcdefg", "$2a$10$hash", At, At, CliCause),
         new ApiKeyEvents.ApiKeyExpired("abcdefg", At, At, ApiCause),
-        new ApiKeyEvents.ApiKeyDeleted("abcdefg", At, Cause.System),
+        new ApiKeyEvents.ApiKeyDeleted("abcdefg", At, Cause.System("cleanup")),
         new PolicyCommands.SetPolicy("{\"acls\":[]}", At, ApiCause),
         PolicyCommands.GetPolicy.Instance,
         new PolicyCommands.PolicyResult(PolicyCommands.PolicyResultCode.Invalid, "", null, 4, "parse error"),
         new PolicyState(2, "{}", At),
         new PolicyEvents.PolicyChanged(2, "{}", At, CliCause),
+        .. LifecycleSamples(),
     ];
 
-    private static readonly DateTimeOffset At = new(2026, 11, 25, 6, 30, 0, TimeSpan.FromHours(1));
     private static readonly Cause CliCause = new(CauseKind.Cli, "");
-    private static readonly Cause ApiCause = new(CauseKind.ApiKey, "abcdefg");
+    private static readonly Cause ApiCause = new(CauseKind.Api, "abcdefg");
     private static readonly ApiKeyRecord Key = new(7, "abcdefg", "$2a$10$hash", null, At, At.AddDays(1));
+    private static readonly DateTimeOffset At = new(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2));
+    private static readonly Cause Why = new(CauseKind.PreAuthKey, "42");
+    private static readonly UserId Uid = new(7);
+    private static readonly NodeId Nid = new(9);
+    private static readonly PreAuthKeyId Kid = new(11);
+
+    private static object[] LifecycleSamples()
+    {
+        var user = new User(Uid, "alice", "Alice", "alice@example.com", At);
+        var key = new PreAuthKey(Kid, Uid, "AbCdEfGhIjKl", "$2a$10$hash", "", true, false, true, At.AddHours(1), At, ["tag:a"]);
+        var entry = new NodeIndexEntry(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "host", "100.64.0.1", "fd7a:115c:a1e0::1", true);
+        var node = new Node(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "Host", "host", "100.64.0.1", "fd7a:115c:a1e0::1",
+            At.AddDays(1), false, ["tag:a", "tag:b"], Kid, RegisterMethod.AuthKey, At, At, null);
+        var pending = new PendingRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2), TestKeys.Node(2), "desk", null, false, At);
+        return
+        [
+            CommandResult.Fail(ResultCode.Conflict, "taken"),
+            user,
+            new UserCommands.CreateUser(Uid, "alice", "Alice", "a@b", At, Why),
+            new UserCommands.RenameUser(Uid, "bob", At, Cause.Cli("users rename")),
+            new UserCommands.DeleteUser(Uid, At, Cause.Api("abcdefg")),
+            new UserCommands.UserCommandResult(CommandResult.Ok, user),
+            new UserEvents.UserCreated(Uid, "alice", "Alice", "a@b", At, Why),
+            new UserEvents.UserRenamed(Uid, "alice", "bob", At, Why),
+            new UserEvents.UserDeleted(Uid, "bob", At, Why),
+            UserQueries.ListUsers.Instance,
+            new UserQueries.GetUser(null, "alice"),
+            new UserQueries.UserList([user]),
+            key,
+            new PreAuthKeyCommands.CreatePreAuthKey(Kid, Uid, "", "", "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff", false, true, At, [], At, Why),
+            new PreAuthKeyCommands.ExpirePreAuthKey(Kid, At, Why),
+            new PreAuthKeyCommands.UsePreAuthKey(Kid, At, Why),
+            new PreAuthKeyCommands.RevertPreAuthKeyUse(Kid, At, Why),
+            new PreAuthKeyCommands.DeletePreAuthKey(Kid, At, Why),
+            new PreAuthKeyCommands.PreAuthKeyCommandResult(CommandResult.NoOp, key),
+            new PreAuthKeyEvents.PreAuthKeyCreated(Kid, Uid, "AbCdEfGhIjKl", "$2a$04$x", "", true, true, At, ["tag:x"], At, Why),
+            new PreAuthKeyEvents.PreAuthKeyExpired(Kid, At, Why),
+            new PreAuthKeyEvents.PreAuthKeyUsed(Kid, At, Why),
+            new PreAuthKeyEvents.PreAuthKeyUseReverted(Kid, At, Why),
+            new PreAuthKeyEvents.PreAuthKeyDeleted(Kid, At, Why),
+            new PreAuthKeyQueries.FindPreAuthKey("AbCdEfGhIjKl", ""),
+            new PreAuthKeyQueries.ListPreAuthKeys(Uid),
+            new PreAuthKeyQueries.PreAuthKeyList([key]),
+            entry,
+            new NodeRegistryCommands.ReserveNode(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "Host", true, At, Why),
+            new NodeRegistryCommands.RebindNode(Nid, TestKeys.Node(3), false, At, Why),
+            new NodeRegistryCommands.ChangeGivenName(Nid, "new-name", At, Why),
+            new NodeRegistryCommands.ReleaseNode(Nid, At, Why),
+            new NodeRegistryCommands.NodeRegistryResult(CommandResult.Ok, entry),
+            new NodeRegistryEvents.NodeReserved(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "host", "100.64.0.1", "", false, At, Why),
+            new NodeRegistryEvents.NodeRebound(Nid, TestKeys.Node(4), true, At, Why),
+            new NodeRegistryEvents.GivenNameChanged(Nid, "other", At, Why),
+            new NodeRegistryEvents.NodeReleased(Nid, At, Why),
+            new NodeRegistryQueries.FindByMachineKey(TestKeys.Machine(1)),
+            new NodeRegistryQueries.FindByNodeKey(TestKeys.Node(1)),
+            new NodeRegistryQueries.ListIndex(null, Uid),
+            new NodeRegistryQueries.NodeIndexList([entry]),
+            new NodeRegistrySnapshot([entry], "100.64.0.1", "fd7a:115c:a1e0::1"),
+            node,
+            new NodeCommands.RegisterNode(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "Host", "host", "100.64.0.1", "", null, false, ["tag:a"], null, RegisterMethod.Cli, At, Why),
+            new NodeCommands.ReauthenticateNode(Nid, TestKeys.Node(2), "Host", At, true, [], Kid, RegisterMethod.AuthKey, At, Why),
+            new NodeCommands.RotateNodeKey(Nid, TestKeys.Node(1), TestKeys.Node(2), At, Why),
+            new NodeCommands.ExpireNode(Nid, At, At, Why),
+            new NodeCommands.RenameNode(Nid, "renamed", At, Why),
+            new NodeCommands.DeleteNode(Nid, At, Why),
+            new NodeCommands.NodeConnected(Nid, At),
+            new NodeCommands.NodeDisconnected(Nid, At),
+            new NodeCommands.NodeCommandResult(CommandResult.Ok, node),
+            new NodeEvents.NodeRegistered(node, At, Why),
+            new NodeEvents.NodeReauthenticated(Nid, TestKeys.Node(2), "Host", null, false, ["tag:z"], null, RegisterMethod.Api, At, Why),
+            new NodeEvents.NodeKeyRotated(Nid, TestKeys.Node(1), TestKeys.Node(2), At, Why),
+            new NodeEvents.NodeExpired(Nid, At, At, Why),
+            new NodeEvents.NodeRenamed(Nid, "a", "b", At, Why),
+            new NodeEvents.NodeDeleted(Nid, At, Why),
+            new NodeEvents.NodeLastSeen(Nid, At, Why),
+            new NodeQueries.GetNode(Nid),
+            pending,
+            new PendingRegistrationCommands.StartRegistration(pending),
+            new PendingRegistrationCommands.AwaitRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2)),
+            new PendingRegistrationCommands.ClaimRegistration("abcdefghijklmnopqrstuvwx"),
+            new PendingRegistrationCommands.PeekRegistration("abcdefghijklmnopqrstuvwx"),
+            new PendingRegistrationCommands.FinishRegistration("abcdefghijklmnopqrstuvwx", Nid, ""),
+            new PendingRegistrationCommands.ClaimResult(CommandResult.Ok, pending),
+            new PendingRegistrationCommands.RegistrationVerdict("abcdefghijklmnopqrstuvwx", RegistrationVerdictKind.Completed, Nid, ""),
+        ];
+    }
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -87,7 +180,14 @@ public sealed class SerializationTests : IDisposable
         }
         else
         {
-            Assert.Equal(sample, back);
+            // Records holding immutable arrays compare those by reference, so compare the bytes of a
+            // second serialization instead: a lossy round trip shows up as different bytes.
+            Assert.IsType(sample.GetType(), back);
+            Assert.Equal(serializer.ToBinary(sample), serializer.ToBinary(back!));
+            if (sample is CommandResult or NodeId or NodeCommands.DeleteNode or NodeRegistryEvents.NodeReserved)
+            {
+                Assert.Equal(sample, back);
+            }
         }
     }
 
@@ -105,6 +205,12 @@ public sealed class SerializationTests : IDisposable
         // Changing any of these breaks every journal written before: add new manifests instead.
         Assert.Equal("ida.r", SerializableTypes.ByType[typeof(IdAllocatorEvents.IdsReserved)].Manifest);
         Assert.Equal("ida.s", SerializableTypes.ByType[typeof(IdAllocatorState)].Manifest);
+        Assert.Equal("node.er", SerializableTypes.ByType[typeof(NodeEvents.NodeRegistered)].Manifest);
+        Assert.Equal("nreg.er", SerializableTypes.ByType[typeof(NodeRegistryEvents.NodeReserved)].Manifest);
+        Assert.Equal("nreg.s", SerializableTypes.ByType[typeof(NodeRegistrySnapshot)].Manifest);
+        Assert.Equal("pak.ec", SerializableTypes.ByType[typeof(PreAuthKeyEvents.PreAuthKeyCreated)].Manifest);
+        Assert.Equal("pak.eu", SerializableTypes.ByType[typeof(PreAuthKeyEvents.PreAuthKeyUsed)].Manifest);
+        Assert.Equal("usr.ec", SerializableTypes.ByType[typeof(UserEvents.UserCreated)].Manifest);
         Assert.Equal(150, HeadscaleSerializer.SerializerId);
     }
 

@@ -9,6 +9,7 @@ using Headscale.Actors.Auditing;
 using Headscale.Actors.Identity;
 using Headscale.Actors.Policy;
 using Headscale.Actors.Persistence;
+using Headscale.Actors.Registration;
 using Headscale.Actors.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,6 +33,7 @@ public static class ActorsHostingExtensions
         services.AddSingleton<IPolicyStore, PolicyStoreFacade>();
         services.TryAddSingleton<IPolicyValidator, PolicyEngineValidator>();
         services.AddSingleton<IAuditLog, JournalAuditLog>();
+        services.AddNodeLifecycleServices();
         services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
         return services;
     }
@@ -63,6 +65,7 @@ public static class ActorsHostingExtensions
             .WithIdAllocator()
             .WithApiKeyDirectory()
             .WithPolicySingleton()
+            .WithNodeLifecycle(options.Domain)
             .AddStartup((system, _) =>
             {
                 if (options.Cluster.SeedNodes.IsEmpty)

@@ -13,6 +13,9 @@ public sealed record HeadscaleActorsOptions
 
     public ClusterSettings Cluster { get; init; } = new();
 
+    /// <summary>Prefixes, expiry and registration settings of the node lifecycle.</summary>
+    public DomainSettings Domain { get; init; } = new();
+
     /// <summary>Directory holding the <c>*.conf</c> HOCON fallbacks; null uses the one beside the binaries.</summary>
     public string? HoconDirectory { get; init; }
 }

@@ -3,6 +3,11 @@ using System.Text.Json.Serialization.Metadata;
 using Headscale.Actors.ApiKeys;
 using Headscale.Actors.Identity;
 using Headscale.Actors.Policy;
+using Headscale.Actors.Nodes;
+using Headscale.Actors.Nodes.Messages;
+using Headscale.Actors.PreAuthKeys.Messages;
+using Headscale.Actors.Registration.Messages;
+using Headscale.Actors.Users.Messages;
 
 namespace Headscale.Actors.Serialization;
 
@@ -37,6 +42,75 @@ public static class SerializableTypes
         ("pol.r", typeof(PolicyCommands.PolicyResult), PersistedJsonContext.Default.PolicyResult),
         ("pol.s", typeof(PolicyState), PersistedJsonContext.Default.PolicyState),
         ("pol.e.c", typeof(PolicyEvents.PolicyChanged), PersistedJsonContext.Default.PolicyChanged),
+        // Node lifecycle: users, pre-auth keys, node registry, nodes, pending registrations.
+        ("cmd.r", typeof(CommandResult), PersistedJsonContext.Default.CommandResult),
+        ("usr.u", typeof(User), PersistedJsonContext.Default.User),
+        ("usr.c", typeof(UserCommands.CreateUser), PersistedJsonContext.Default.CreateUser),
+        ("usr.rn", typeof(UserCommands.RenameUser), PersistedJsonContext.Default.RenameUser),
+        ("usr.d", typeof(UserCommands.DeleteUser), PersistedJsonContext.Default.DeleteUser),
+        ("usr.cr", typeof(UserCommands.UserCommandResult), PersistedJsonContext.Default.UserCommandResult),
+        ("usr.ec", typeof(UserEvents.UserCreated), PersistedJsonContext.Default.UserCreated),
+        ("usr.ern", typeof(UserEvents.UserRenamed), PersistedJsonContext.Default.UserRenamed),
+        ("usr.ed", typeof(UserEvents.UserDeleted), PersistedJsonContext.Default.UserDeleted),
+        ("usr.ql", typeof(UserQueries.ListUsers), PersistedJsonContext.Default.ListUsers),
+        ("usr.qg", typeof(UserQueries.GetUser), PersistedJsonContext.Default.GetUser),
+        ("usr.l", typeof(UserQueries.UserList), PersistedJsonContext.Default.UserList),
+        ("pak.k", typeof(PreAuthKey), PersistedJsonContext.Default.PreAuthKey),
+        ("pak.c", typeof(PreAuthKeyCommands.CreatePreAuthKey), PersistedJsonContext.Default.CreatePreAuthKey),
+        ("pak.x", typeof(PreAuthKeyCommands.ExpirePreAuthKey), PersistedJsonContext.Default.ExpirePreAuthKey),
+        ("pak.u", typeof(PreAuthKeyCommands.UsePreAuthKey), PersistedJsonContext.Default.UsePreAuthKey),
+        ("pak.rv", typeof(PreAuthKeyCommands.RevertPreAuthKeyUse), PersistedJsonContext.Default.RevertPreAuthKeyUse),
+        ("pak.d", typeof(PreAuthKeyCommands.DeletePreAuthKey), PersistedJsonContext.Default.DeletePreAuthKey),
+        ("pak.cr", typeof(PreAuthKeyCommands.PreAuthKeyCommandResult), PersistedJsonContext.Default.PreAuthKeyCommandResult),
+        ("pak.ec", typeof(PreAuthKeyEvents.PreAuthKeyCreated), PersistedJsonContext.Default.PreAuthKeyCreated),
+        ("pak.ex", typeof(PreAuthKeyEvents.PreAuthKeyExpired), PersistedJsonContext.Default.PreAuthKeyExpired),
+        ("pak.eu", typeof(PreAuthKeyEvents.PreAuthKeyUsed), PersistedJsonContext.Default.PreAuthKeyUsed),
+        ("pak.erv", typeof(PreAuthKeyEvents.PreAuthKeyUseReverted), PersistedJsonContext.Default.PreAuthKeyUseReverted),
+        ("pak.ed", typeof(PreAuthKeyEvents.PreAuthKeyDeleted), PersistedJsonContext.Default.PreAuthKeyDeleted),
+        ("pak.qf", typeof(PreAuthKeyQueries.FindPreAuthKey), PersistedJsonContext.Default.FindPreAuthKey),
+        ("pak.ql", typeof(PreAuthKeyQueries.ListPreAuthKeys), PersistedJsonContext.Default.ListPreAuthKeys),
+        ("pak.l", typeof(PreAuthKeyQueries.PreAuthKeyList), PersistedJsonContext.Default.PreAuthKeyList),
+        ("nreg.e", typeof(NodeIndexEntry), PersistedJsonContext.Default.NodeIndexEntry),
+        ("nreg.r", typeof(NodeRegistryCommands.ReserveNode), PersistedJsonContext.Default.ReserveNode),
+        ("nreg.b", typeof(NodeRegistryCommands.RebindNode), PersistedJsonContext.Default.RebindNode),
+        ("nreg.n", typeof(NodeRegistryCommands.ChangeGivenName), PersistedJsonContext.Default.ChangeGivenName),
+        ("nreg.rl", typeof(NodeRegistryCommands.ReleaseNode), PersistedJsonContext.Default.ReleaseNode),
+        ("nreg.cr", typeof(NodeRegistryCommands.NodeRegistryResult), PersistedJsonContext.Default.NodeRegistryResult),
+        ("nreg.er", typeof(NodeRegistryEvents.NodeReserved), PersistedJsonContext.Default.NodeReserved),
+        ("nreg.eb", typeof(NodeRegistryEvents.NodeRebound), PersistedJsonContext.Default.NodeRebound),
+        ("nreg.en", typeof(NodeRegistryEvents.GivenNameChanged), PersistedJsonContext.Default.GivenNameChanged),
+        ("nreg.erl", typeof(NodeRegistryEvents.NodeReleased), PersistedJsonContext.Default.NodeReleased),
+        ("nreg.qm", typeof(NodeRegistryQueries.FindByMachineKey), PersistedJsonContext.Default.FindByMachineKey),
+        ("nreg.qk", typeof(NodeRegistryQueries.FindByNodeKey), PersistedJsonContext.Default.FindByNodeKey),
+        ("nreg.ql", typeof(NodeRegistryQueries.ListIndex), PersistedJsonContext.Default.ListIndex),
+        ("nreg.l", typeof(NodeRegistryQueries.NodeIndexList), PersistedJsonContext.Default.NodeIndexList),
+        ("nreg.s", typeof(NodeRegistrySnapshot), PersistedJsonContext.Default.NodeRegistrySnapshot),
+        ("node.n", typeof(Node), PersistedJsonContext.Default.Node),
+        ("node.r", typeof(NodeCommands.RegisterNode), PersistedJsonContext.Default.RegisterNode),
+        ("node.ra", typeof(NodeCommands.ReauthenticateNode), PersistedJsonContext.Default.ReauthenticateNode),
+        ("node.k", typeof(NodeCommands.RotateNodeKey), PersistedJsonContext.Default.RotateNodeKey),
+        ("node.x", typeof(NodeCommands.ExpireNode), PersistedJsonContext.Default.ExpireNode),
+        ("node.rn", typeof(NodeCommands.RenameNode), PersistedJsonContext.Default.RenameNode),
+        ("node.d", typeof(NodeCommands.DeleteNode), PersistedJsonContext.Default.DeleteNode),
+        ("node.on", typeof(NodeCommands.NodeConnected), PersistedJsonContext.Default.NodeConnected),
+        ("node.off", typeof(NodeCommands.NodeDisconnected), PersistedJsonContext.Default.NodeDisconnected),
+        ("node.cr", typeof(NodeCommands.NodeCommandResult), PersistedJsonContext.Default.NodeCommandResult),
+        ("node.er", typeof(NodeEvents.NodeRegistered), PersistedJsonContext.Default.NodeRegistered),
+        ("node.era", typeof(NodeEvents.NodeReauthenticated), PersistedJsonContext.Default.NodeReauthenticated),
+        ("node.ek", typeof(NodeEvents.NodeKeyRotated), PersistedJsonContext.Default.NodeKeyRotated),
+        ("node.ex", typeof(NodeEvents.NodeExpired), PersistedJsonContext.Default.NodeExpired),
+        ("node.ern", typeof(NodeEvents.NodeRenamed), PersistedJsonContext.Default.NodeRenamed),
+        ("node.ed", typeof(NodeEvents.NodeDeleted), PersistedJsonContext.Default.NodeDeleted),
+        ("node.els", typeof(NodeEvents.NodeLastSeen), PersistedJsonContext.Default.NodeLastSeen),
+        ("node.qg", typeof(NodeQueries.GetNode), PersistedJsonContext.Default.GetNode),
+        ("preg.p", typeof(PendingRegistration), PersistedJsonContext.Default.PendingRegistration),
+        ("preg.s", typeof(PendingRegistrationCommands.StartRegistration), PersistedJsonContext.Default.StartRegistration),
+        ("preg.a", typeof(PendingRegistrationCommands.AwaitRegistration), PersistedJsonContext.Default.AwaitRegistration),
+        ("preg.c", typeof(PendingRegistrationCommands.ClaimRegistration), PersistedJsonContext.Default.ClaimRegistration),
+        ("preg.pk", typeof(PendingRegistrationCommands.PeekRegistration), PersistedJsonContext.Default.PeekRegistration),
+        ("preg.f", typeof(PendingRegistrationCommands.FinishRegistration), PersistedJsonContext.Default.FinishRegistration),
+        ("preg.cr", typeof(PendingRegistrationCommands.ClaimResult), PersistedJsonContext.Default.ClaimResult),
+        ("preg.v", typeof(PendingRegistrationCommands.RegistrationVerdict), PersistedJsonContext.Default.RegistrationVerdict),
     ];
 
     public static readonly FrozenDictionary<Type, (string Manifest, JsonTypeInfo Info)> ByType =

@@ -1,3 +1,4 @@
+using Headscale.Actors.Addressing;
 using Headscale.Actors.Hosting;
 using Headscale.Actors.Persistence;
 using Headscale.Api.Configuration;
@@ -28,10 +29,12 @@ public static class ServerHost
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(noiseKey);
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHeadscaleActors(new HeadscaleActorsOptions
         {
             Database = config.Database,
             Cluster = config.Cluster,
+            Domain = DomainSettingsFrom(config),
         });
 
         builder.Services.AddHeadscaleManagementApi();
@@ -62,6 +65,7 @@ public static class ServerHost
         app.Use(RejectWrongListener);
         app.MapHeadscaleManagementApi();
         app.MapServerInfoEndpoints();
+        app.MapRegisterPage();
         if (config.MetricsListenAddress is not null)
         {
             app.MapMetrics().WithMetadata(new ServedOnAttribute(ListenerKind.Metrics));
@@ -69,6 +73,19 @@ public static class ServerHost
 
         return app;
     }
+
+    /// <summary>The node lifecycle's settings from config.yaml (prefixes, expiry, ephemeral timeout, register cache).</summary>
+    public static DomainSettings DomainSettingsFrom(HeadscaleConfig config) => new()
+    {
+        ServerUrl = config.ServerUrl,
+        Addressing = new AddressingSettings(
+            config.Prefixes.V4,
+            config.Prefixes.V6,
+            config.Prefixes.Allocation == IpAllocationStrategy.Random ? AllocationStrategy.Random : AllocationStrategy.Sequential),
+        NodeExpiry = config.Node.Expiry,
+        EphemeralInactivityTimeout = config.Node.EphemeralInactivityTimeout,
+        RegisterCacheExpiration = config.Tuning.RegisterCacheExpiration,
+    };
 
     /// <summary>Prepares the journal database before the actor system starts (SQLite directory and WAL).</summary>
     public static Task PrepareAsync(WebApplication app, CancellationToken cancellationToken) =>

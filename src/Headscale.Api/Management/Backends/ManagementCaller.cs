@@ -1,3 +1,4 @@
+using Headscale.Actors;
 using Headscale.Actors.Auditing;
 using Headscale.Api.Management.ApiKeys;
 
@@ -20,8 +21,8 @@ public sealed class ManagementCaller(IHttpContextAccessor accessor)
             const string bearer = "Bearer ";
             return header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)
                 && ApiKeyCodec.TryParse(header.AsSpan(bearer.Length).Trim(), out var key)
-                ? new Cause(CauseKind.ApiKey, key.Prefix)
-                : new Cause(CauseKind.ApiKey, "");
+                ? new Cause(CauseKind.Api, key.Prefix)
+                : new Cause(CauseKind.Api, "");
         }
     }
 }

@@ -1,0 +1,113 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Headscale.Actors.Nodes.Messages;
+using Headscale.Actors.Registration;
+using static Headscale.Actors.Nodes.Messages.NodeCommands;
+using static Headscale.Actors.Nodes.Messages.NodeEvents;
+
+namespace Headscale.Actors.Nodes;
+
+/// <summary>
+/// One node (sharded entity <c>node-{id}</c>): its journal is the node's audit log. Commands are
+/// decided by <see cref="NodeState.Decide"/>, persisted, applied, then answered. It also owns the
+/// ephemeral inactivity timer: armed on <see cref="NodeDisconnected"/>, cancelled on
+/// <see cref="NodeConnected"/>, and on expiry the node deletes itself and releases its registry entry.
+/// </summary>
+public sealed class NodeActor : ReceivePersistentActor, IWithTimers
+{
+    /// <summary>Persistence id prefix; part of the stored schema.</summary>
+    public const string PersistenceIdPrefix = "node-";
+
+    private const string EphemeralTimerKey = "ephemeral-cleanup";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _entityId;
+    private readonly Akka.Hosting.IActorRegistry _actors;
+    private readonly TimeSpan _ephemeralTimeout;
+    private NodeState _state = NodeState.Unregistered;
+
+    public NodeActor(string entityId, Akka.Hosting.IActorRegistry actors, TimeSpan ephemeralTimeout)
+    {
+        _entityId = entityId;
+        _actors = actors;
+        _ephemeralTimeout = ephemeralTimeout;
+
+        Recover<INodeEvent>(e => _state = NodeState.Apply(_state, e));
+        Command<INodeCommand>(command => Handle(command, Sender));
+        Command<NodeQueries.GetNode>(_ => Sender.Tell(_state.Node is { } node
+            ? new NodeCommandResult(CommandResult.Ok, node)
+            : new NodeCommandResult(CommandResult.Fail(ResultCode.NotFound, Errors.NodeNotFound), null)));
+        Command<NodeConnected>(_ => Timers.Cancel(EphemeralTimerKey));
+        Command<NodeDisconnected>(OnDisconnected);
+        Command<EphemeralTimeout>(_ => OnEphemeralTimeout());
+    }
+
+    public override string PersistenceId => PersistenceIdPrefix + _entityId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="actors">Where the node registry proxy is found (resolved when needed: the registry starts after the shard region).</param>
+    public static Props Props(string entityId, Akka.Hosting.IActorRegistry actors, TimeSpan ephemeralTimeout) =>
+        Akka.Actor.Props.Create(() => new NodeActor(entityId, actors, ephemeralTimeout));
+
+    private void Handle(INodeCommand command, IActorRef replyTo)
+    {
+        var decision = NodeState.Decide(_state, command);
+        if (decision.Events.Count == 0)
+        {
+            replyTo.Tell(new NodeCommandResult(decision.Result, _state.Node));
+            return;
+        }
+
+        var remaining = decision.Events.Count;
+        PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
+        {
+            var e = (INodeEvent)EventTags.Untag(persisted);
+            _state = NodeState.Apply(_state, e);
+            if (e is NodeDeleted deleted)
+            {
+                Timers.Cancel(EphemeralTimerKey);
+                // The registry release is idempotent; if it is lost, the next lookup of this id finds NotFound here.
+                _actors.Get<NodeRegistrySingleton>().Tell(new NodeRegistryCommands.ReleaseNode(deleted.Id, deleted.At, deleted.Cause));
+            }
+
+            if (--remaining == 0)
+            {
+                replyTo.Tell(new NodeCommandResult(decision.Result, _state.Node));
+            }
+        });
+    }
+
+    private void OnDisconnected(NodeDisconnected message)
+    {
+        if (_state.Node is not { } node)
+        {
+            return;
+        }
+
+        Persist(EventTags.Tag(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected"))),
+            persisted => _state = NodeState.Apply(_state, (INodeEvent)EventTags.Untag(persisted)));
+        if (node.Ephemeral)
+        {
+            Timers.StartSingleTimer(EphemeralTimerKey, new EphemeralTimeout(message.Now), _ephemeralTimeout);
+        }
+    }
+
+    private void OnEphemeralTimeout()
+    {
+        if (_state.Node is not { Ephemeral: true } node)
+        {
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        _log.Info("deleting ephemeral node {NodeId} after {Timeout} without a connection", node.Id, _ephemeralTimeout);
+        var timeout = _ephemeralTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+        Handle(new DeleteNode(node.Id, now, Cause.System($"ephemeral node inactive for {timeout}s")), ActorRefs.Nobody);
+    }
+
+    /// <summary>Timer tick: the ephemeral inactivity timeout elapsed.</summary>
+    private sealed record EphemeralTimeout(DateTimeOffset DisconnectedAt) : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout;
+}
