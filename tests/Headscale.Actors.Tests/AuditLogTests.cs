@@ -30,7 +30,7 @@ public sealed class AuditLogTests
             var all = await audit.ReadAsync(new AuditQuery(), Ct);
 
             Assert.Equal(["apikey.created", "apikey.expired", "policy.changed"], all.Entries.Select(e => e.Kind));
-            Assert.Equal(["Cli", "ApiKey:abcdefg", "ApiKey:abcdefg"], all.Entries.Select(e => e.Actor));
+            Assert.Equal(["Cli", "Api:abcdefg", "Api:abcdefg"], all.Entries.Select(e => e.Actor));
             Assert.Equal(["apikey:abcdefg", "apikey:abcdefg", "policy"], all.Entries.Select(e => e.Subject));
             Assert.DoesNotContain(all.Entries, e => (e.Detail + e.Subject + e.Actor).Contains("SECRET", StringComparison.Ordinal));
             Assert.Null(all.NextOffset);

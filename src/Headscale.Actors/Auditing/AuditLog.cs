@@ -58,7 +58,10 @@ internal sealed class JournalAuditLog(ActorSystem system) : IAuditLog
     }
 
     private static AuditEntry ToEntry(EventEnvelope envelope, IAuditEvent e) =>
-        new(((Sequence)envelope.Offset).Value, e.At, e.AuditKind, e.Cause.ToString(), e.AuditSubject, e.AuditDetail, "ok");
+        new(((Sequence)envelope.Offset).Value, e.At, e.AuditKind, Actor(e.Cause), e.AuditSubject, e.AuditDetail, "ok");
+
+    /// <summary><c>Cli</c>, <c>Api:abcdefg</c>: the kind, and the detail when there is one.</summary>
+    private static string Actor(Cause cause) => cause.Detail.Length == 0 ? cause.Kind.ToString() : $"{cause.Kind}:{cause.Detail}";
 
     private static bool Matches(AuditEntry e, AuditQuery q) =>
         (q.From is null || e.At >= q.From)
