@@ -90,4 +90,44 @@ public sealed class ManagementApiTests
         Assert.Equal("{\"acls\": []}", get.Policy);
         Assert.Contains(ManagementErrors.PolicyUpdateDisabled, set.Status.Detail);
     }
+
+    [Fact]
+    public async Task Users_and_pre_auth_keys_are_managed_through_grpc_and_rest()
+    {
+        using var config = new TestServerConfig();
+        await using var server = await ServerProcess.StartAsync(config, Ct);
+        using var local = Local(config);
+
+        var alice = (await local.Client.CreateUserAsync(new CreateUserRequest { Name = "alice", DisplayName = "Alice", Email = "alice@example.com" }, cancellationToken: Ct)).User;
+        var duplicate = await Assert.ThrowsAsync<RpcException>(() => local.Client.CreateUserAsync(new CreateUserRequest { Name = "alice" }, cancellationToken: Ct).ResponseAsync);
+        var key = (await local.Client.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
+        {
+            User = alice.Id,
+            Reusable = true,
+            Expiration = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
+            AclTags = { "tag:server" },
+        }, cancellationToken: Ct)).PreAuthKey;
+        var listed = await local.Client.ListPreAuthKeysAsync(new ListPreAuthKeysRequest { User = alice.Id }, cancellationToken: Ct);
+        var withoutUser = await Assert.ThrowsAsync<RpcException>(() => local.Client.ListPreAuthKeysAsync(new ListPreAuthKeysRequest(), cancellationToken: Ct).ResponseAsync);
+        var nodes = await local.Client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct);
+
+        Assert.Equal(StatusCode.AlreadyExists, duplicate.StatusCode);
+        Assert.StartsWith("hskey-auth-", key.Key);
+        var stored = Assert.Single(listed.PreAuthKeys);
+        Assert.True(stored.Reusable);
+        Assert.Equal(["tag:server"], stored.AclTags);
+        Assert.Equal("alice", stored.User.Name);
+        Assert.DoesNotContain(key.Key[^20..], stored.Key);
+        Assert.Contains(ManagementErrors.RecordNotFound, withoutUser.Status.Detail);
+        Assert.Empty(nodes.Nodes);
+
+        var apiKey = (await local.Client.CreateApiKeyAsync(new CreateApiKeyRequest { Expiration = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1)) }, cancellationToken: Ct)).ApiKey;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/user");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        using var response = await server.Http.SendAsync(request, Ct);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        var user = Assert.Single(doc.RootElement.GetProperty("users").EnumerateArray());
+        Assert.Equal(alice.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), user.GetProperty("id").GetString());
+        Assert.Equal("Alice", user.GetProperty("displayName").GetString());
+    }
 }

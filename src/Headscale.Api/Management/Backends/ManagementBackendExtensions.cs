@@ -12,6 +12,9 @@ public static class ManagementBackendExtensions
         services.AddSingleton<IApiKeyStore, ActorApiKeyStore>();
         services.AddSingleton<IPolicyManagement, ActorPolicyManagement>();
         services.AddSingleton<IHealthManagement, JournalHealthManagement>();
+        services.AddSingleton<IUserManagement, ActorUserManagement>();
+        services.AddSingleton<IPreAuthKeyManagement, ActorPreAuthKeyManagement>();
+        services.AddSingleton<INodeManagement, ActorNodeManagement>();
         return services;
     }
 }
