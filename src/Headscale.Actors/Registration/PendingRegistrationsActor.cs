@@ -21,6 +21,11 @@ public sealed class PendingRegistrationsActor : ReceiveActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    // Verdicts of approved registrations, kept for a while so a follow-up that arrives just after the
+    // approval (the client re-polls, or its first follow-up was still in flight) gets the outcome
+    // instead of a fresh AuthURL.
+    private readonly Dictionary<string, (string MachineKey, RegistrationVerdict Verdict)> _finished = new(StringComparer.Ordinal);
     private readonly TimeSpan _ttl;
 
     public PendingRegistrationsActor(TimeSpan ttl)
@@ -34,6 +39,7 @@ public sealed class PendingRegistrationsActor : ReceiveActor, IWithTimers
             : new ClaimResult(CommandResult.Fail(ResultCode.NotFound, Errors.RegistrationNotFound), null)));
         Receive<FinishRegistration>(Finish);
         Receive<Expire>(x => Forget(x.RegistrationId, new RegistrationVerdict(x.RegistrationId, RegistrationVerdictKind.Missing, null, Errors.RegistrationNotFound)));
+        Receive<ForgetFinished>(f => _finished.Remove(f.RegistrationId));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -56,6 +62,14 @@ public sealed class PendingRegistrationsActor : ReceiveActor, IWithTimers
 
     private void Await(AwaitRegistration wait)
     {
+        if (!_entries.ContainsKey(wait.RegistrationId)
+            && _finished.TryGetValue(wait.RegistrationId, out var done)
+            && done.MachineKey == wait.MachineKey.ToString())
+        {
+            Sender.Tell(done.Verdict);
+            return;
+        }
+
         if (!_entries.TryGetValue(wait.RegistrationId, out var entry) || entry.Registration.MachineKey != wait.MachineKey)
         {
             Sender.Tell(new RegistrationVerdict(wait.RegistrationId, RegistrationVerdictKind.Missing, null, Errors.RegistrationNotFound));
@@ -93,7 +107,14 @@ public sealed class PendingRegistrationsActor : ReceiveActor, IWithTimers
     private void Finish(FinishRegistration finish)
     {
         var kind = finish.Node is null ? RegistrationVerdictKind.Failed : RegistrationVerdictKind.Completed;
-        var known = Forget(finish.RegistrationId, new RegistrationVerdict(finish.RegistrationId, kind, finish.Node, finish.Error));
+        var verdict = new RegistrationVerdict(finish.RegistrationId, kind, finish.Node, finish.Error);
+        if (kind == RegistrationVerdictKind.Completed && _entries.TryGetValue(finish.RegistrationId, out var entry))
+        {
+            _finished[finish.RegistrationId] = (entry.Registration.MachineKey.ToString(), verdict);
+            Timers.StartSingleTimer("finished:" + finish.RegistrationId, new ForgetFinished(finish.RegistrationId), _ttl);
+        }
+
+        var known = Forget(finish.RegistrationId, verdict);
         Sender.Tell(known ? CommandResult.Ok : CommandResult.NoOp);
     }
 
@@ -122,6 +143,8 @@ public sealed class PendingRegistrationsActor : ReceiveActor, IWithTimers
 
         public bool Claimed { get; set; }
     }
+
+    private sealed record ForgetFinished(string RegistrationId) : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout;
 
     private sealed record Expire(string RegistrationId) : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout;
 }

@@ -149,6 +149,10 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         map.Tell(new NodeUpdated(Node(1)));
         var (session, frames) = Connect(map, 1, capacity: 2);
         Watch(session);
+        // Only once the session is subscribed does each change become a frame of its own.
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(1, (await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken)).Sessions),
+            Wait, cancellationToken: TestContext.Current.CancellationToken);
 
         for (var id = 2; id < 10; id++)
         {
