@@ -1,0 +1,294 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+
+namespace Headscale.Protocol.Noise;
+
+/// <summary>Settings of a <see cref="NoiseConnection"/>.</summary>
+public sealed record NoiseConnectionOptions
+{
+    /// <summary>Closes the connection if the peer's first record has not arrived by then (e.g. the client stalls after the handshake).</summary>
+    public TimeSpan? FirstRecordTimeout { get; init; }
+
+    /// <summary>Options of the two plaintext pipes; the pause threshold bounds the memory one connection may hold.</summary>
+    public PipeOptions PlaintextPipeOptions { get; init; } = DefaultPipeOptions;
+
+    public static readonly PipeOptions DefaultPipeOptions = new(
+        pauseWriterThreshold: 256 * 1024,
+        resumeWriterThreshold: 128 * 1024,
+        minimumSegmentSize: 4096,
+        useSynchronizationContext: false);
+}
+
+/// <summary>
+/// The ts2021 transport after the handshake: a duplex plaintext pipe (<see cref="Input"/>, <see cref="Output"/>) over a duplex
+/// ciphertext pipe. Two loops translate between them: writes are cut into records of at most 4077 plaintext bytes, and each
+/// record read is checked (type 4, at most 4096 bytes, authentic) before its plaintext is passed on. Any violation ends the
+/// connection: the plaintext reader sees a <see cref="NoiseProtocolException"/>, and <see cref="Fault"/> says why.
+/// </summary>
+public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
+{
+    private readonly IDuplexPipe _transport;
+    private readonly NoiseRecordCipher _sender;
+    private readonly NoiseRecordCipher _receiver;
+    private readonly Pipe _incoming;
+    private readonly Pipe _outgoing;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan? _firstRecordTimeout;
+    private Task _loops = Task.CompletedTask;
+    private int _disposed;
+
+    private NoiseConnection(IDuplexPipe transport, NoiseTransportKeys keys, NoiseConnectionOptions options)
+    {
+        _transport = transport;
+        Keys = keys;
+        _sender = new NoiseRecordCipher(keys.SendKey.Span);
+        _receiver = new NoiseRecordCipher(keys.ReceiveKey.Span);
+        _incoming = new Pipe(options.PlaintextPipeOptions);
+        _outgoing = new Pipe(options.PlaintextPipeOptions);
+        _firstRecordTimeout = options.FirstRecordTimeout;
+    }
+
+    /// <summary>Starts the transport on <paramref name="transport"/>, which carries ciphertext right after the handshake.</summary>
+    public static NoiseConnection Start(IDuplexPipe transport, NoiseTransportKeys keys, NoiseConnectionOptions? options = null)
+    {
+        var connection = new NoiseConnection(transport, keys, options ?? new NoiseConnectionOptions());
+        connection._loops = Task.WhenAll(connection.ReceiveLoopAsync(), connection.SendLoopAsync());
+        return connection;
+    }
+
+    public NoiseTransportKeys Keys { get; }
+
+    /// <summary>Plaintext from the peer.</summary>
+    public PipeReader Input => _incoming.Reader;
+
+    /// <summary>Plaintext to the peer.</summary>
+    public PipeWriter Output => _outgoing.Writer;
+
+    /// <summary>Why the connection broke, if it broke because of the peer (bad record, failed authentication, timeout).</summary>
+    public NoiseProtocolException? Fault { get; private set; }
+
+    /// <summary>Completes when both directions have stopped.</summary>
+    public Task Completion => _loops;
+
+    /// <summary>Records sent and received so far (the nonce counters).</summary>
+    public ulong RecordsSent => _sender.Counter;
+
+    public ulong RecordsReceived => _receiver.Counter;
+
+    private async Task ReceiveLoopAsync()
+    {
+        await Task.Yield();
+        var input = _transport.Input;
+        var output = _incoming.Writer;
+        Exception? error = null;
+        var firstRecordSeen = false;
+        using var firstRecordDeadline = _firstRecordTimeout is { } timeout
+            ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token)
+            : null;
+        firstRecordDeadline?.CancelAfter(_firstRecordTimeout!.Value);
+        try
+        {
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync(firstRecordSeen ? _stop.Token : firstRecordDeadline?.Token ?? _stop.Token);
+                }
+                catch (OperationCanceledException) when (!_stop.IsCancellationRequested && !firstRecordSeen)
+                {
+                    throw Broken("no record arrived within the handshake timeout");
+                }
+
+                var buffer = result.Buffer;
+                var decrypted = false;
+                while (TryReadRecord(ref buffer, output, out var wasRecord))
+                {
+                    decrypted |= wasRecord;
+                    firstRecordSeen = true;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (decrypted)
+                {
+                    var flush = await output.FlushAsync(_stop.Token);
+                    if (flush.IsCompleted)
+                    {
+                        break;
+                    }
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        throw Broken($"connection ended inside a record ({buffer.Length} bytes left over)");
+                    }
+
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            error = ex;
+        }
+        finally
+        {
+            await input.CompleteAsync();
+            await output.CompleteAsync(error);
+            if (error is not null)
+            {
+                // The peer can no longer be trusted: stop sending too.
+                _outgoing.Reader.CancelPendingRead();
+            }
+        }
+    }
+
+    private bool TryReadRecord(ref ReadOnlySequence<byte> buffer, PipeWriter output, out bool wasRecord)
+    {
+        wasRecord = false;
+        if (buffer.Length < NoiseMessages.HeaderSize)
+        {
+            return false;
+        }
+
+        Span<byte> header = stackalloc byte[NoiseMessages.HeaderSize];
+        buffer.Slice(0, NoiseMessages.HeaderSize).CopyTo(header);
+        if (header[0] != NoiseMessages.TypeRecord)
+        {
+            throw Broken($"unexpected record type {header[0]}");
+        }
+
+        var length = BinaryPrimitives.ReadUInt16BigEndian(header[1..]);
+        if (length > NoiseMessages.MaxCiphertextSize)
+        {
+            throw Broken($"record of {length + NoiseMessages.HeaderSize} bytes exceeds the maximum of {NoiseMessages.MaxMessageSize}");
+        }
+
+        if (length < NoiseMessages.TagSize)
+        {
+            throw Broken($"record of {length} ciphertext bytes is shorter than its tag");
+        }
+
+        if (buffer.Length < NoiseMessages.HeaderSize + length)
+        {
+            return false;
+        }
+
+        var ciphertext = buffer.Slice(NoiseMessages.HeaderSize, length);
+        var plaintextLength = length - NoiseMessages.TagSize;
+        var destination = output.GetSpan(Math.Max(plaintextLength, 1));
+        bool authentic;
+        if (ciphertext.IsSingleSegment)
+        {
+            authentic = _receiver.TryOpen(ciphertext.FirstSpan, destination);
+        }
+        else
+        {
+            var rented = ArrayPool<byte>.Shared.Rent(length);
+            ciphertext.CopyTo(rented);
+            authentic = _receiver.TryOpen(rented.AsSpan(0, length), destination);
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        if (!authentic)
+        {
+            throw Broken($"record {_receiver.Counter - 1} failed authentication");
+        }
+
+        output.Advance(plaintextLength);
+        buffer = buffer.Slice(NoiseMessages.HeaderSize + length);
+        wasRecord = plaintextLength > 0;
+        return true;
+    }
+
+    private async Task SendLoopAsync()
+    {
+        await Task.Yield();
+        var input = _outgoing.Reader;
+        var output = _transport.Output;
+        var chunk = ArrayPool<byte>.Shared.Rent(NoiseMessages.MaxPlaintextSize);
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(_stop.Token);
+                if (result.IsCanceled)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    var size = (int)Math.Min(buffer.Length, NoiseMessages.MaxPlaintextSize);
+                    var piece = buffer.Slice(0, size);
+                    ReadOnlySpan<byte> plaintext;
+                    if (piece.IsSingleSegment)
+                    {
+                        plaintext = piece.FirstSpan;
+                    }
+                    else
+                    {
+                        piece.CopyTo(chunk);
+                        plaintext = chunk.AsSpan(0, size);
+                    }
+
+                    var written = _sender.Seal(plaintext, output.GetSpan(size + NoiseMessages.HeaderSize + NoiseMessages.TagSize));
+                    output.Advance(written);
+                    buffer = buffer.Slice(size);
+                }
+
+                input.AdvanceTo(result.Buffer.End);
+                var flush = await output.FlushAsync(_stop.Token);
+                if (result.IsCompleted || flush.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            error = ex;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            await input.CompleteAsync(error);
+            await output.CompleteAsync();
+        }
+    }
+
+    private NoiseProtocolException Broken(string reason)
+    {
+        var fault = new NoiseProtocolException(reason);
+        Fault ??= fault;
+        return fault;
+    }
+
+    /// <summary>Stops both loops and releases the ciphers. The underlying transport pipes are completed, not disposed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        await _loops.ConfigureAwait(false);
+        await _incoming.Reader.CompleteAsync();
+        await _outgoing.Writer.CompleteAsync();
+        _stop.Dispose();
+        _sender.Dispose();
+        _receiver.Dispose();
+    }
+}
