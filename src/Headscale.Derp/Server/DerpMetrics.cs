@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+
+namespace Headscale.Derp.Server;
+
+/// <summary>
+/// DERP instruments on the <c>Headscale.Derp</c> <see cref="Meter"/>. prometheus-net's meter adapter (on by default)
+/// exports them as e.g. <c>headscale_derp_packets_dropped_total{reason="queue_full"}</c>.
+/// </summary>
+public static class DerpMetrics
+{
+    public const string MeterName = "Headscale.Derp";
+    private static readonly Meter Meter = new(MeterName);
+
+    internal static readonly UpDownCounter<long> CurrentConnections =
+        Meter.CreateUpDownCounter<long>("headscale_derp_connections", description: "DERP connections currently open (after handshake).");
+    internal static readonly UpDownCounter<long> CurrentMeshConnections =
+        Meter.CreateUpDownCounter<long>("headscale_derp_mesh_connections", description: "Mesh peers currently connected to this server.");
+    internal static readonly Counter<long> Accepted =
+        Meter.CreateCounter<long>("headscale_derp_accepts", description: "Connections that completed the DERP handshake.");
+    internal static readonly Counter<long> Rejected =
+        Meter.CreateCounter<long>("headscale_derp_rejects", description: "Connections closed during the handshake, by reason.");
+    internal static readonly Counter<long> PacketsReceived =
+        Meter.CreateCounter<long>("headscale_derp_packets_received", description: "Packets received from clients and mesh peers.");
+    internal static readonly Counter<long> PacketsSent =
+        Meter.CreateCounter<long>("headscale_derp_packets_sent", description: "Packets written to local clients.");
+    internal static readonly Counter<long> PacketsForwarded =
+        Meter.CreateCounter<long>("headscale_derp_packets_forwarded", description: "Packets forwarded to another server of the mesh.");
+    internal static readonly Counter<long> PacketsDropped =
+        Meter.CreateCounter<long>("headscale_derp_packets_dropped", description: "Packets dropped, by reason.");
+    internal static readonly Counter<long> BytesReceived =
+        Meter.CreateCounter<long>("headscale_derp_bytes_received", "By", "Packet payload bytes received.");
+    internal static readonly Counter<long> BytesSent =
+        Meter.CreateCounter<long>("headscale_derp_bytes_sent", "By", "Packet payload bytes written to clients.");
+    internal static readonly Counter<long> ProtocolErrors =
+        Meter.CreateCounter<long>("headscale_derp_protocol_errors", description: "Connections closed for breaking the protocol.");
+    internal static readonly Counter<long> StunRequests =
+        Meter.CreateCounter<long>("headscale_derp_stun_requests", description: "STUN packets, by result (answered, ignored).");
+
+    /// <summary>Drop reasons; each is a label value of <c>headscale_derp_packets_dropped</c>.</summary>
+    internal static class DropReason
+    {
+        public static readonly KeyValuePair<string, object?> UnknownDestination = new("reason", "unknown_dest");
+        public static readonly KeyValuePair<string, object?> QueueFull = new("reason", "queue_full");
+        public static readonly KeyValuePair<string, object?> DiscoQueueFull = new("reason", "disco_queue_full");
+        public static readonly KeyValuePair<string, object?> ControlQueueFull = new("reason", "control_queue_full");
+        public static readonly KeyValuePair<string, object?> ClientGone = new("reason", "gone");
+        public static readonly KeyValuePair<string, object?> MeshQueueFull = new("reason", "mesh_queue_full");
+        public static readonly KeyValuePair<string, object?> WriteTimeout = new("reason", "write_timeout");
+    }
+
+    internal static class RejectReason
+    {
+        public static readonly KeyValuePair<string, object?> Protocol = new("reason", "protocol");
+        public static readonly KeyValuePair<string, object?> NotAllowed = new("reason", "not_allowed");
+        public static readonly KeyValuePair<string, object?> Timeout = new("reason", "timeout");
+    }
+
+    internal static class StunResult
+    {
+        public static readonly KeyValuePair<string, object?> Answered = new("result", "answered");
+        public static readonly KeyValuePair<string, object?> Ignored = new("result", "ignored");
+    }
+}
