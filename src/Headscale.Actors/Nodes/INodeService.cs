@@ -13,6 +13,9 @@ public interface INodeService
 {
     Task<Node?> GetAsync(NodeId id, CancellationToken cancellationToken);
 
+    /// <summary>The registry entry holding this node key, or null (used to admit DERP clients).</summary>
+    Task<NodeIndexEntry?> FindByNodeKeyAsync(NodeKey key, CancellationToken cancellationToken);
+
     /// <summary>Every node (of one user when given), ordered by id.</summary>
     Task<ImmutableArray<Node>> ListAsync(UserId? user, CancellationToken cancellationToken);
 
@@ -47,6 +50,9 @@ internal sealed class NodeService(DomainActors actors, NodeRegistrar registrar, 
 
     public async Task<Node?> GetAsync(NodeId id, CancellationToken cancellationToken) =>
         (await actors.NodeAsync<NodeCommandResult>(new NodeQueries.GetNode(id), cancellationToken)).Node;
+
+    public async Task<NodeIndexEntry?> FindByNodeKeyAsync(NodeKey key, CancellationToken cancellationToken) =>
+        (await actors.RegistryAsync<NodeRegistryQueries.NodeIndexList>(new NodeRegistryQueries.FindByNodeKey(key), cancellationToken)).Entries.FirstOrDefault();
 
     public async Task<ImmutableArray<Node>> ListAsync(UserId? user, CancellationToken cancellationToken)
     {

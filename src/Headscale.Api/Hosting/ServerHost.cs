@@ -39,6 +39,7 @@ public static class ServerHost
 
         builder.Services.AddHeadscaleManagementApi();
         builder.Services.AddManagementBackends();
+        DerpRelay.DerpWiring.AddDerpFromConfig(builder.Services, config);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
 
@@ -65,6 +66,10 @@ public static class ServerHost
         app.Use(RejectWrongListener);
         app.MapHeadscaleManagementApi();
         app.MapServerInfoEndpoints();
+        if (config.Derp.ServerEnabled)
+        {
+            Headscale.Derp.Hosting.DerpHostingExtensions.MapDerp(app);
+        }
         app.MapRegisterPage();
         if (config.MetricsListenAddress is not null)
         {
