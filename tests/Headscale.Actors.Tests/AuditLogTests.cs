@@ -48,4 +48,24 @@ public sealed class AuditLogTests
             Assert.Empty(future.Entries);
         }
     }
+
+    [Fact]
+    public async Task Lifecycle_events_appear_in_the_audit_log_without_secrets()
+    {
+        using var directory = new TempDirectory();
+        await using var host = await ActorHost.StartAsync(directory.File("db.sqlite"));
+        var now = DateTimeOffset.UtcNow;
+        var user = await host.Get<Headscale.Actors.Users.IUserService>().CreateAsync("alice", "Alice", "", now, Cause.Cli("users create"), Ct);
+        var key = await host.Get<Headscale.Actors.PreAuthKeys.IPreAuthKeyService>().CreateAsync(
+            new Headscale.Actors.PreAuthKeys.PreAuthKeySpec(user.User!.Id, false, false, now.AddHours(1), []), now, Cause.Api("abcdefg"), Ct);
+
+        var page = await host.Get<IAuditLog>().ReadAsync(new AuditQuery(), Ct);
+
+        Assert.Equal(["user.created", "preauthkey.created"], page.Entries.Select(e => e.Kind));
+        Assert.Equal([$"user:{user.User.Id.Value}", $"preauthkey:{key.Key!.Id.Value}"], page.Entries.Select(e => e.Subject));
+        Assert.Equal(["Cli:users create", "Api:abcdefg"], page.Entries.Select(e => e.Actor));
+        var secret = key.FullKey[(key.FullKey.LastIndexOf('-') + 1)..];
+        Assert.DoesNotContain(page.Entries, e => (e.Detail + e.Subject + e.Actor).Contains(secret, StringComparison.Ordinal));
+        Assert.True(page.Entries[0].Offset < page.Entries[1].Offset);
+    }
 }

@@ -45,20 +45,30 @@ internal sealed class JournalAuditLog(ActorSystem system) : IAuditLog
     {
         var limit = Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit);
         var journal = PersistenceQuery.Get(system).ReadJournalFor<Akka.Persistence.Sql.Query.SqlReadJournal>(Akka.Persistence.Sql.Query.SqlReadJournal.Identifier);
-        var entries = await journal
-            .CurrentEventsByTag(IAuditEvent.AuditTag, Offset.Sequence(query.AfterOffset))
-            .Where(e => e.Event is IAuditEvent)
-            .Select(e => ToEntry(e, (IAuditEvent)e.Event))
-            .Where(e => Matches(e, query))
-            .Take(limit + 1)
-            .RunWith(Sink.Seq<AuditEntry>(), system.Materializer())
-            .WaitAsync(cancellationToken);
-        var page = entries.Take(limit).ToImmutableArray();
-        return new AuditPage(page, entries.Count > limit ? page[^1].Offset : null);
+        // Each tag's stream is in journal order; their offsets share the journal's ordering, so the
+        // merged log is sorted by offset.
+        var merged = new List<AuditEntry>();
+        foreach (var tag in LifecycleAudit.Tags.Prepend(IAuditEvent.AuditTag))
+        {
+            var entries = await journal
+                .CurrentEventsByTag(tag, Offset.Sequence(query.AfterOffset))
+                .Select(e => ToEntry(e))
+                .Where(e => e is not null && Matches(e, query))
+                .Take(limit + 1)
+                .RunWith(Sink.Seq<AuditEntry?>(), system.Materializer())
+                .WaitAsync(cancellationToken);
+            merged.AddRange(entries.OfType<AuditEntry>());
+        }
+
+        var sorted = merged.OrderBy(e => e.Offset).Take(limit + 1).ToList();
+        var page = sorted.Take(limit).ToImmutableArray();
+        return new AuditPage(page, sorted.Count > limit ? page[^1].Offset : null);
     }
 
-    private static AuditEntry ToEntry(EventEnvelope envelope, IAuditEvent e) =>
-        new(((Sequence)envelope.Offset).Value, e.At, e.AuditKind, Actor(e.Cause), e.AuditSubject, e.AuditDetail, "ok");
+    private static AuditEntry? ToEntry(EventEnvelope envelope) =>
+        LifecycleAudit.Describe(envelope.Event) is { } d
+            ? new AuditEntry(((Sequence)envelope.Offset).Value, d.At, d.Kind, Actor(d.Cause), d.Subject, d.Detail, "ok")
+            : null;
 
     /// <summary><c>Cli</c>, <c>Api:abcdefg</c>: the kind, and the detail when there is one.</summary>
     private static string Actor(Cause cause) => cause.Detail.Length == 0 ? cause.Kind.ToString() : $"{cause.Kind}:{cause.Detail}";
