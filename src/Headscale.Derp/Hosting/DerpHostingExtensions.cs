@@ -33,6 +33,8 @@ public static class DerpHostingExtensions
                     "derp.server.verify_clients is true but no IDerpClientVerifier is registered.")
                 : null,
             sp.GetService<ILogger<DerpServer>>()));
+        // Resolve the server at start so a missing verifier or bad key fails the host, not the first client.
+        services.AddHostedService(sp => new DerpServerStartup(sp.GetRequiredService<DerpServer>()));
         if (!string.IsNullOrWhiteSpace(options.StunListenAddr))
         {
             var endPoint = StunServer.ParseListenAddress(options.StunListenAddr);
@@ -76,5 +78,11 @@ public static class DerpHostingExtensions
         group.Map("/derp/latency-check", DerpHttpHandler.HandleProbeAsync).WithDisplayName("DERP latency check");
         group.Map("/generate_204", DerpHttpHandler.HandleGenerate204).WithDisplayName("Captive portal check");
         return group;
+    }
+
+    private sealed class DerpServerStartup(DerpServer server) : Microsoft.Extensions.Hosting.IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public async Task StopAsync(CancellationToken cancellationToken) => await server.DisposeAsync();
     }
 }
