@@ -38,7 +38,8 @@ public static class CliApplication
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CliInput? input = null)
+    public static Task<int> RunAsync(
+        string[] args, TextWriter? output = null, TextWriter? error = null, CliInput? input = null, TimeProvider? clock = null)
     {
         var configuration = new InvocationConfiguration
         {
@@ -55,7 +56,7 @@ public static class CliApplication
             configuration.Error = error;
         }
 
-        var parse = Create(input).Parse(args);
+        var parse = Create(input, clock).Parse(args);
         if (parse.Errors.Count > 0)
         {
             // One line per problem, each naming the flag; the full help would bury it.

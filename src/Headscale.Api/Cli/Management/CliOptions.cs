@@ -102,15 +102,20 @@ public static class CliOptions
             return "is not an IP prefix such as 10.0.0.0/24";
         }
 
-        if (IPNetwork.TryParse(prefix, out _))
+        var parts = prefix.Split('/', 2);
+        if (!IPAddress.TryParse(parts[0], out var address) || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _))
         {
-            return null;
+            return "is not an IP prefix such as 10.0.0.0/24";
         }
 
-        var address = prefix.Split('/')[0];
-        return IPAddress.TryParse(address, out _) && int.TryParse(prefix.Split('/')[1], NumberStyles.None, CultureInfo.InvariantCulture, out _)
-            ? "is not a valid IP prefix: the prefix length is out of range or the address has bits set past it"
-            : "is not an IP prefix such as 10.0.0.0/24";
+        if (!IPNetwork.TryParse(prefix, out var network))
+        {
+            return "is not a valid IP prefix: the prefix length is out of range";
+        }
+
+        return network.BaseAddress.Equals(address)
+            ? null
+            : $"has address bits set past the prefix length; did you mean {network}?";
     }
 
     /// <summary>A non-empty text value; whitespace alone is refused.</summary>

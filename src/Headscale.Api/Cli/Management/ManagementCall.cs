@@ -24,8 +24,8 @@ public static class ManagementCall
         var (config, raw, problems) = ConfigCommands.Load(parse);
         if (config is null)
         {
-            var source = raw.FilePath ?? "(no config file: defaults)";
-            output.WriteError($"configuration {source} is invalid: {string.Join("; ", problems)}");
+            var source = raw.FilePath is null ? "" : raw.FilePath + " ";
+            output.WriteError($"configuration {source}is invalid: {string.Join("; ", problems)}");
             return 1;
         }
 
