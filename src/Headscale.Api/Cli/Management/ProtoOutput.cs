@@ -2,19 +2,22 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Headscale.Api.Management;
 
 namespace Headscale.Api.Cli.Management;
 
 /// <summary>
 /// How responses are shown: protobuf's JSON mapping for json/json-line/yaml (the REST field names:
-/// lowerCamelCase, 64-bit ids as strings, RFC 3339 times, unpopulated fields present), and short
+/// lowerCamelCase, 64-bit ids as strings, RFC 3339 times, every field present in field order), and short
 /// cell texts for the human tables.
 /// </summary>
 public static class ProtoOutput
 {
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
-    public static JsonNode ToJson(IMessage message) => JsonNode.Parse(Formatter.Format(message))!;
+    /// <summary>The message exactly as the REST surface writes it, unset message fields as <c>null</c>.</summary>
+    public static JsonNode ToJson(IMessage message) =>
+        GrpcGatewayJsonMiddleware.Complete(JsonNode.Parse(Formatter.Format(message))!.AsObject(), message.Descriptor);
 
     /// <summary>Writes <paramref name="message"/> as data, or <paramref name="human"/> (built only when needed).</summary>
     public static int Write(OutputWriter output, IMessage message, Func<string> human)
