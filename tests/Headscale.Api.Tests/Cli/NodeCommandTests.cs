@@ -172,7 +172,8 @@ public sealed class NodeCommandTests(CliHarness cli)
     [InlineData(new[] { "nodes", "approve-routes", "-i", "1", "-r", "10.0.0.1/24" }, "did you mean 10.0.0.0/24?")]
     [InlineData(new[] { "nodes", "approve-routes", "-i", "1", "-r", "10.0.0.0" }, "--routes: '10.0.0.0' is not an IP prefix")]
     [InlineData(new[] { "nodes", "approve-routes", "-i", "1", "-r", "10.0.0.0/40" }, "prefix length is out of range")]
-    [InlineData(new[] { "nodes", "rename", "-i", "1", "two words" }, "new-name: 'two words' is not a node name")]
+    [InlineData(new[] { "nodes", "rename", "-i", "1" }, "NEW-NAME: missing argument")]
+    [InlineData(new[] { "nodes", "rename", "-i", "1", "two words" }, "NEW-NAME: 'two words' is not a node name")]
     public async Task Bad_arguments_are_refused_before_calling_the_server(string[] args, string message)
     {
         var before = cli.Facades.LastRequest;

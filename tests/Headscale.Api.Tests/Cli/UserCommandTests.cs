@@ -67,12 +67,13 @@ public sealed class UserCommandTests(CliHarness cli)
     [Theory]
     [InlineData(new[] { "users", "create", "x", "-e", "not-an-email" }, "--email: 'not-an-email' is not an email address")]
     [InlineData(new[] { "users", "create", "x", "-p", "ftp://x/y" }, "--picture-url: 'ftp://x/y' is not an http(s) URL")]
-    [InlineData(new[] { "users", "create", " " }, "name: must not be empty")]
+    [InlineData(new[] { "users", "create", " " }, "NAME: must not be empty")]
     [InlineData(new[] { "users", "destroy" }, "--identifier or --name is required")]
     [InlineData(new[] { "users", "destroy", "-i", "1", "-n", "alice" }, "--identifier and --name: give only one of them")]
     [InlineData(new[] { "users", "rename", "-i", "abc", "-r", "x" }, "--identifier: 'abc' is not a positive integer id")]
     [InlineData(new[] { "users", "rename", "-i", "1" }, "--new-name")]
     [InlineData(new[] { "users", "list", "-i", "-3" }, "--identifier")]
+    [InlineData(new[] { "users", "create" }, "NAME: missing argument (the new user's name)")]
     public async Task Bad_arguments_are_refused_before_calling_the_server(string[] args, string message)
     {
         var before = cli.Facades.LastRequest;

@@ -132,5 +132,27 @@ public static class CliOptions
         return option;
     }
 
+    /// <summary>
+    /// A required positional text argument added to <paramref name="command"/>; missing or blank, the
+    /// error names it (the parser's own message names only the command).
+    /// </summary>
+    public static Argument<string> RequiredArgument(Command command, string name, string description)
+    {
+        var argument = new Argument<string>(name) { Description = description, Arity = ArgumentArity.ZeroOrOne };
+        command.Arguments.Add(argument);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(argument) is null || result.GetValue(argument) is null)
+            {
+                result.AddError($"{name.ToUpperInvariant()}: missing argument ({description})");
+            }
+            else if (string.IsNullOrWhiteSpace(result.GetValue(argument)))
+            {
+                result.AddError($"{name.ToUpperInvariant()}: must not be empty");
+            }
+        });
+        return argument;
+    }
+
     private static string LastToken(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 }

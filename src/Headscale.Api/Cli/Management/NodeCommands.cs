@@ -117,16 +117,15 @@ public static class NodeCommands
     private static Command Rename()
     {
         var id = NodeId();
-        var newName = new Argument<string>("new-name") { Description = "The node's new name" };
-        newName.Validators.Add(result =>
+        var command = new Command("rename", "Rename a node (its MagicDNS name)") { id };
+        var newName = CliOptions.RequiredArgument(command, "new-name", "the node's new name");
+        command.Validators.Add(result =>
         {
-            var text = result.GetValueOrDefault<string>();
-            if (string.IsNullOrWhiteSpace(text) || text.Any(char.IsWhiteSpace))
+            if (result.GetValue(newName) is { } text && text.Any(char.IsWhiteSpace) && !string.IsNullOrWhiteSpace(text))
             {
-                result.AddError($"new-name: '{text}' is not a node name (non-empty, no spaces)");
+                result.AddError($"NEW-NAME: '{text}' is not a node name (no spaces)");
             }
         });
-        var command = new Command("rename", "Rename a node (its MagicDNS name)") { id, newName };
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
             var response = await client.RenameNodeAsync(new RenameNodeRequest { NodeId = parse.GetValue(id), NewName = parse.GetValue(newName)! }, cancellationToken: token);

@@ -76,16 +76,8 @@ public static class PreAuthKeyCommands
 
     private static Command Expire(Option<ulong> user)
     {
-        var key = new Argument<string>("key") { Description = "The key to expire" };
-        key.Validators.Add(result =>
-        {
-            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
-            {
-                result.AddError("key: must not be empty");
-            }
-        });
         var command = new Command("expire", "Expire a pre-authentication key") { Aliases = { "revoke", "exp", "e" } };
-        command.Arguments.Add(key);
+        var key = CliOptions.RequiredArgument(command, "key", "the pre-authentication key to expire");
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
             var request = new ExpirePreAuthKeyRequest { User = parse.GetValue(user), Key = parse.GetValue(key)!.Trim() };

@@ -34,14 +34,6 @@ public static class UserCommands
 
     private static Command CreateUser()
     {
-        var name = new Argument<string>("name") { Description = "The new user's name" };
-        name.Validators.Add(result =>
-        {
-            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
-            {
-                result.AddError("name: must not be empty");
-            }
-        });
         var displayName = new Option<string>("--display-name", "-d") { Description = "Display name" };
         var email = new Option<string>("--email", "-e") { Description = "Email address" };
         email.Validators.Add(result =>
@@ -63,7 +55,7 @@ public static class UserCommands
         });
 
         var command = new Command("create", "Create a user") { Aliases = { "c", "new" } };
-        command.Arguments.Add(name);
+        var name = CliOptions.RequiredArgument(command, "name", "the new user's name");
         command.Options.Add(displayName);
         command.Options.Add(email);
         command.Options.Add(pictureUrl);
