@@ -1,30 +1,45 @@
 using System.CommandLine;
+using Headscale.Api.Cli.Management;
 
 namespace Headscale.Api.Cli;
 
 /// <summary>The <c>headscale</c> command line: one root, Headscale's command names.</summary>
 public static class CliApplication
 {
-    public static RootCommand Create()
+    /// <param name="input">Where confirmation prompts read answers; null: the console.</param>
+    /// <param name="clock">The time expirations are computed from; null: the system clock.</param>
+    public static RootCommand Create(CliInput? input = null, TimeProvider? clock = null)
     {
+        input ??= CliInput.FromConsole();
+        clock ??= TimeProvider.System;
         var root = new RootCommand("headscale - a self-hosted Tailscale control server on Akka.NET")
         {
             GlobalOptions.Config,
             GlobalOptions.Output,
+            GlobalOptions.Force,
         };
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(InfoCommands.Version());
         root.Subcommands.Add(ConfigCommands.ConfigTest());
         root.Subcommands.Add(InfoCommands.Generate());
+        root.Subcommands.Add(HealthCommand.Create());
+        root.Subcommands.Add(UserCommands.Create(input));
+        root.Subcommands.Add(NodeCommands.Create(input, clock));
+        root.Subcommands.Add(PreAuthKeyCommands.Create(clock));
+        root.Subcommands.Add(ApiKeyCommands.Create(clock));
         root.Subcommands.Add(new Command("policy", "Manage the policy")
         {
+            PolicyCommands.Get(),
+            PolicyCommands.Set(),
             PolicyOfflineCommands.Check(),
             PolicyOfflineCommands.Evaluate(),
         });
+        root.Subcommands.Add(DebugCommands.Create());
         return root;
     }
 
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static Task<int> RunAsync(
+        string[] args, TextWriter? output = null, TextWriter? error = null, CliInput? input = null, TimeProvider? clock = null)
     {
         var configuration = new InvocationConfiguration
         {
@@ -41,6 +56,18 @@ public static class CliApplication
             configuration.Error = error;
         }
 
-        return Create().Parse(args).InvokeAsync(configuration);
+        var parse = Create(input, clock).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line per problem, each naming the flag; the full help would bury it.
+            foreach (var problem in parse.Errors)
+            {
+                configuration.Error.WriteLine($"Error: {problem.Message}");
+            }
+
+            return Task.FromResult(1);
+        }
+
+        return parse.InvokeAsync(configuration);
     }
 }

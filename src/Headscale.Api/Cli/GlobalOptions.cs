@@ -18,6 +18,13 @@ public static class GlobalOptions
         DefaultValueFactory = _ => "human",
     };
 
+    /// <summary>Skips confirmation prompts; required for destructive commands when stdin is not a terminal.</summary>
+    public static readonly Option<bool> Force = new("--force")
+    {
+        Description = "Disable prompts and force the execution",
+        Recursive = true,
+    };
+
     static GlobalOptions()
     {
         Output.Validators.Add(result =>
