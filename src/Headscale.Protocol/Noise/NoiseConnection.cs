@@ -275,7 +275,10 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
         return fault;
     }
 
-    /// <summary>Stops both loops and releases the ciphers. The underlying transport pipes are completed, not disposed.</summary>
+    /// <summary>
+    /// Stops both loops and releases the ciphers. The transport pipes are completed, not disposed; <see cref="Input"/> and
+    /// <see cref="Output"/> belong to whoever consumes the plaintext and are left for it to complete.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -285,8 +288,6 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
 
         _stop.Cancel();
         await _loops.ConfigureAwait(false);
-        await _incoming.Reader.CompleteAsync();
-        await _outgoing.Writer.CompleteAsync();
         _stop.Dispose();
         _sender.Dispose();
         _receiver.Dispose();

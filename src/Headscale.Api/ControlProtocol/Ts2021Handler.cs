@@ -1,0 +1,263 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.WebSockets;
+using Headscale.Protocol.Crypto;
+using Headscale.Protocol.Keys;
+using Headscale.Protocol.Noise;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Headscale.Api.ControlProtocol;
+
+/// <summary>
+/// Serves <c>/ts2021</c>: validates the upgrade, switches protocols (HTTP/1.1 101 or WebSocket), answers the Noise
+/// initiation, sends the early payload, and hands the decrypted stream to Kestrel's inner HTTP/2 listener. The request
+/// stays open for the lifetime of the connection.
+/// </summary>
+public sealed class Ts2021Handler(
+    INoiseKeyProvider keys,
+    Ts2021ConnectionListenerFactory inner,
+    Ts2021Statistics statistics,
+    IOptions<Ts2021Options> options,
+    ILogger<Ts2021Handler> logger)
+{
+    public const string UpgradeHeaderValue = "tailscale-control-protocol";
+    public const string HandshakeHeaderName = "X-Tailscale-Handshake";
+
+    private readonly Ts2021Options _options = options.Value;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        var upgrade = context.Request.Headers.Upgrade.ToString();
+        if (upgrade.Length == 0)
+        {
+            await RefuseAsync(context, "missing next protocol");
+            return;
+        }
+
+        if (upgrade.Equals("websocket", StringComparison.OrdinalIgnoreCase))
+        {
+            await HandleWebSocketAsync(context);
+            return;
+        }
+
+        if (!upgrade.Equals(UpgradeHeaderValue, StringComparison.OrdinalIgnoreCase))
+        {
+            await RefuseAsync(context, $"unknown next protocol \"{Truncate(upgrade)}\"");
+            return;
+        }
+
+        var handshakeHeader = context.Request.Headers[HandshakeHeaderName].ToString();
+        if (handshakeHeader.Length == 0)
+        {
+            await RefuseAsync(context, $"missing {HandshakeHeaderName} header");
+            return;
+        }
+
+        if (!TryDecodeInitiation(handshakeHeader, out var initiation))
+        {
+            await RefuseAsync(context, $"{HandshakeHeaderName} is not valid base64");
+            return;
+        }
+
+        var upgradeFeature = context.Features.Get<IHttpUpgradeFeature>();
+        if (upgradeFeature is not { IsUpgradableRequest: true })
+        {
+            await RefuseAsync(context, "make request over HTTP/1");
+            return;
+        }
+
+        statistics.ConnectionOpened();
+        try
+        {
+            context.Response.Headers.Upgrade = UpgradeHeaderValue;
+            await using var raw = await upgradeFeature.UpgradeAsync();
+            await ServeAsync(raw, initiation, _options.SendEarlyPayload, context, isWebSocket: false);
+        }
+        finally
+        {
+            statistics.ConnectionClosed();
+        }
+    }
+
+    private async Task HandleWebSocketAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, "WebSocket upgrade without WebSocket support in the pipeline or not a GET");
+            return;
+        }
+
+        statistics.ConnectionOpened();
+        try
+        {
+            var offered = context.WebSockets.WebSocketRequestedProtocols.Contains(UpgradeHeaderValue);
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = offered ? UpgradeHeaderValue : null,
+                DangerousEnableCompression = false,
+            });
+
+            string? refusal = null;
+            var handshake = context.Request.Query[HandshakeHeaderName].ToString();
+            byte[] initiation = [];
+            if (!offered)
+            {
+                refusal = $"WebSocket subprotocol {UpgradeHeaderValue} not offered";
+            }
+            else if (handshake.Length == 0)
+            {
+                refusal = $"missing {HandshakeHeaderName} query parameter";
+            }
+            else if (!TryDecodeInitiation(handshake, out initiation))
+            {
+                refusal = $"{HandshakeHeaderName} query parameter is not valid base64";
+            }
+
+            if (refusal is not null)
+            {
+                statistics.UpgradeRejected();
+                Log.UpgradeRefused(logger, context.Connection.RemoteIpAddress, refusal);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, refusal, context.RequestAborted);
+                return;
+            }
+
+            // Tailscale's server sends no early payload on the WebSocket path.
+            await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
+            await ServeAsync(stream, initiation, earlyPayload: false, context, isWebSocket: true);
+        }
+        finally
+        {
+            statistics.ConnectionClosed();
+        }
+    }
+
+    private async Task ServeAsync(Stream raw, byte[] initiation, bool earlyPayload, HttpContext context, bool isWebSocket)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        var wire = new WirePipe(
+            PipeReader.Create(raw, new StreamPipeReaderOptions(leaveOpen: true)),
+            PipeWriter.Create(raw, new StreamPipeWriterOptions(leaveOpen: true)));
+        try
+        {
+            var response = new byte[NoiseMessages.ResponseSize];
+            var result = NoiseHandshake.Respond(initiation, keys.NoiseKey, response);
+            if (!result.Succeeded)
+            {
+                statistics.UpgradeRejected();
+                var text = result.ErrorMessageText;
+                Log.InitiationRefused(logger, remote, text ?? "initiation failed authentication");
+                if (text is not null)
+                {
+                    await wire.Output.WriteAsync(NoiseMessages.CreateErrorMessage(text), context.RequestAborted);
+                }
+
+                return;
+            }
+
+            var transportKeys = result.Keys!;
+            if (result.ProtocolVersion < _options.MinimumCapabilityVersion)
+            {
+                // Like headscale's early-write hook: the response is never sent, the client sees EOF after the 101.
+                statistics.UpgradeRejected();
+                Log.VersionTooOld(logger, transportKeys.PeerStaticKey.ToString(), remote, result.ProtocolVersion, _options.MinimumCapabilityVersion);
+                return;
+            }
+
+            await wire.Output.WriteAsync(response, context.RequestAborted);
+            await using var noise = NoiseConnection.Start(
+                wire, transportKeys, new NoiseConnectionOptions { FirstRecordTimeout = _options.HandshakeTimeout });
+
+            ChallengePublicKey? challenge = null;
+            if (earlyPayload)
+            {
+                challenge = NewChallenge();
+                EarlyPayload.Write(noise.Output, new EarlyNoise(challenge.Value));
+                await noise.Output.FlushAsync(context.RequestAborted);
+            }
+
+            var feature = new ControlConnectionFeature(
+                transportKeys.PeerStaticKey,
+                transportKeys.ProtocolVersion,
+                challenge,
+                transportKeys.HandshakeHash,
+                context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null,
+                isWebSocket);
+            var connection = new Ts2021ConnectionContext(noise, feature, context.Connection.LocalIpAddress is { } local
+                ? new IPEndPoint(local, context.Connection.LocalPort)
+                : null);
+            if (!inner.TryAccept(connection))
+            {
+                statistics.UpgradeRejected();
+                Log.InnerListenerMissing(logger);
+                return;
+            }
+
+            statistics.HandshakeSucceeded();
+            var machineKey = transportKeys.PeerStaticKey.ToString();
+            Log.Established(logger, machineKey, remote, transportKeys.ProtocolVersion, isWebSocket);
+
+            await Task.WhenAny(connection.Finished, noise.Completion);
+            connection.SignalClosed();
+            await connection.Finished.WaitAsync(_options.HandshakeTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+            if (noise.Fault is { } fault)
+            {
+                statistics.TransportBroken();
+                Log.TransportBroken(logger, machineKey, remote, fault.Message);
+            }
+            else
+            {
+                Log.Closed(logger, machineKey, remote, noise.RecordsReceived, noise.RecordsSent);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or WebSocketException)
+        {
+            Log.HandshakeAborted(logger, remote, ex.Message);
+        }
+        finally
+        {
+            await wire.Input.CompleteAsync();
+            await wire.Output.CompleteAsync();
+        }
+    }
+
+    private async Task RefuseAsync(HttpContext context, string reason)
+    {
+        statistics.UpgradeRejected();
+        Log.UpgradeRefused(logger, context.Connection.RemoteIpAddress, reason);
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(reason, context.RequestAborted);
+    }
+
+    private static bool TryDecodeInitiation(string base64, out byte[] initiation)
+    {
+        // Larger than any valid initiation, but decoded anyway so the client gets the precise "wrong size" error message.
+        var buffer = new byte[(base64.Length * 3 / 4) + 3];
+        if (base64.Length > 8192 || !Convert.TryFromBase64String(base64, buffer, out var written))
+        {
+            initiation = [];
+            return false;
+        }
+
+        initiation = buffer.AsSpan(0, written).ToArray();
+        return true;
+    }
+
+    private static ChallengePublicKey NewChallenge()
+    {
+        Span<byte> privateKey = stackalloc byte[32];
+        Span<byte> publicKey = stackalloc byte[32];
+        X25519.GeneratePrivateKey(privateKey);
+        X25519.DerivePublicKey(privateKey, publicKey);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
+        return new ChallengePublicKey(publicKey);
+    }
+
+    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
+    private sealed record WirePipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+}

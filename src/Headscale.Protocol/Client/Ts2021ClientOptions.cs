@@ -1,0 +1,25 @@
+using Headscale.Protocol.Keys;
+
+namespace Headscale.Protocol.Client;
+
+/// <summary>How a <see cref="Ts2021Client"/> reaches and authenticates to a control server.</summary>
+public sealed record Ts2021ClientOptions
+{
+    /// <summary>The control URL, e.g. <c>http://127.0.0.1:8080</c>; the client dials its host and port and POSTs <c>/ts2021</c>.</summary>
+    public required Uri ServerUrl { get; init; }
+
+    /// <summary>This client's machine identity, authenticated by the handshake.</summary>
+    public required MachinePrivateKey MachineKey { get; init; }
+
+    /// <summary>The server's Noise public key, from <c>GET /key</c> (<see cref="Ts2021Client.FetchServerKeyAsync"/>).</summary>
+    public required MachinePublicKey ServerKey { get; init; }
+
+    /// <summary>Capability version sent in the initiation header and bound into the prologue.</summary>
+    public ushort ProtocolVersion { get; init; } = 142;
+
+    /// <summary>Limit on TCP connect + upgrade + handshake, as Tailscale's client has.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The <c>:authority</c> of inner requests; defaults to the server URL's authority.</summary>
+    public string? Authority { get; init; }
+}
