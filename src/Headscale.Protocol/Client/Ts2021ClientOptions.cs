@@ -20,6 +20,9 @@ public sealed record Ts2021ClientOptions
     /// <summary>Limit on TCP connect + upgrade + handshake, as Tailscale's client has.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Dial the WebSocket variant (browser clients): GET <c>/ts2021</c> with the initiation in the query string.</summary>
+    public bool UseWebSocket { get; init; }
+
     /// <summary>The <c>:authority</c> of inner requests; defaults to the server URL's authority.</summary>
     public string? Authority { get; init; }
 }

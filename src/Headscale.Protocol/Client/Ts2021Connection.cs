@@ -44,6 +44,11 @@ public sealed class Ts2021Connection : IAsyncDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);
+        if (options.UseWebSocket)
+        {
+            return await ConnectWebSocketAsync(options, timeout.Token, cancellationToken).ConfigureAwait(false);
+        }
+
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? network = null;
         try
@@ -70,6 +75,38 @@ public sealed class Ts2021Connection : IAsyncDisposable
         catch
         {
             await DisposeQuietlyAsync(network, socket).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<Ts2021Connection> ConnectWebSocketAsync(
+        Ts2021ClientOptions options, CancellationToken timeout, CancellationToken cancellationToken)
+    {
+        var initiation = new byte[NoiseMessages.InitiationSize];
+        using var initiator = NoiseHandshake.Initiate(options.ProtocolVersion, options.MachineKey, options.ServerKey, initiation);
+        var scheme = options.ServerUrl.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+        var uri = new Uri($"{scheme}://{options.ServerUrl.Authority}/ts2021?{HandshakeHeaderName}={Uri.EscapeDataString(Convert.ToBase64String(initiation))}");
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.AddSubProtocol(UpgradeHeaderValue);
+        Stream? stream = null;
+        try
+        {
+            await socket.ConnectAsync(uri, timeout).ConfigureAwait(false);
+            stream = System.Net.WebSockets.WebSocketStream.Create(socket, System.Net.WebSockets.WebSocketMessageType.Binary, ownsWebSocket: true);
+            var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+            var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+            var response = await ReadHandshakeResponseAsync(reader, timeout).ConfigureAwait(false);
+            var keys = initiator.Complete(response);
+            return new Ts2021Connection(stream, NoiseConnection.Start(new RawPipe(reader, writer), keys));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await DisposeQuietlyAsync(stream, socket).ConfigureAwait(false);
+            throw new TimeoutException($"ts2021 WebSocket handshake with {options.ServerUrl} did not finish within {options.HandshakeTimeout}.");
+        }
+        catch
+        {
+            await DisposeQuietlyAsync(stream, socket).ConfigureAwait(false);
             throw;
         }
     }
@@ -174,7 +211,7 @@ public sealed class Ts2021Connection : IAsyncDisposable
         return reader.TryReadTo(out ReadOnlySequence<byte> before, value, advancePastDelimiter: false) ? before.Length : null;
     }
 
-    private static async ValueTask DisposeQuietlyAsync(Stream? network, Socket socket)
+    private static async ValueTask DisposeQuietlyAsync(Stream? network, IDisposable socket)
     {
         if (network is not null)
         {

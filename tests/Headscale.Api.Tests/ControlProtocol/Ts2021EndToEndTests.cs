@@ -38,6 +38,31 @@ public sealed class Ts2021EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WebSocket_variant_carries_http2_without_an_early_payload()
+    {
+        using var client = _server.CreateClient(webSocket: true);
+        using var response = await client.Http.SendAsync(client.CreateRequest(HttpMethod.Get, "/machine/whoami"), Ct);
+        var parts = (await response.Content.ReadAsStringAsync(Ct)).Split(' ');
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(client.MachineKey.ToString(), parts[0]);
+        Assert.Null(await client.Connection!.EarlyNoise);
+        Assert.Equal(1, _server.Statistics.Established);
+    }
+
+    [Fact]
+    public async Task WebSocket_upgrade_without_the_subprotocol_is_closed_with_policy_violation()
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_server.Port}/ts2021?X-Tailscale-Handshake=AAAA"), Ct);
+        var received = await socket.ReceiveAsync(new byte[16], Ct);
+
+        Assert.Equal(System.Net.WebSockets.WebSocketMessageType.Close, received.MessageType);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, socket.CloseStatus);
+        Assert.Contains("subprotocol", socket.CloseStatusDescription, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Each_connection_gets_a_fresh_challenge()
     {
         using var first = _server.CreateClient();
