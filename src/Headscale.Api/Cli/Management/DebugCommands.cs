@@ -24,7 +24,7 @@ public static class DebugCommands
             };
             var response = await client.DebugCreateNodeAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Node created");
-        }, ct));
+        }, ct, () => $"node '{parse.GetValue(name)!.Trim()}' for user '{parse.GetValue(user)!.Trim()}'"));
 
         var group = new Command("debug", "Debugging commands for tests");
         group.Subcommands.Add(createNode);

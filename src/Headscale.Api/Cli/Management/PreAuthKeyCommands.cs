@@ -36,6 +36,8 @@ public static class PreAuthKeyCommands
         return table;
     }
 
+    private static string Subject(ParseResult parse, Option<ulong> user) => $"user {parse.GetValue(user)}";
+
     private static Command List(Option<ulong> user)
     {
         var command = new Command("list", "List the user's pre-authentication keys") { Aliases = { "ls", "show" } };
@@ -43,7 +45,7 @@ public static class PreAuthKeyCommands
         {
             var response = await client.ListPreAuthKeysAsync(new ListPreAuthKeysRequest { User = parse.GetValue(user) }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => Table(response.PreAuthKeys).ToString());
-        }, ct));
+        }, ct, () => Subject(parse, user)));
         return command;
     }
 
@@ -70,7 +72,7 @@ public static class PreAuthKeyCommands
             };
             var response = await client.CreatePreAuthKeyAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => response.PreAuthKey?.Key ?? "");
-        }, ct));
+        }, ct, () => Subject(parse, user)));
         return command;
     }
 
@@ -83,7 +85,7 @@ public static class PreAuthKeyCommands
             var request = new ExpirePreAuthKeyRequest { User = parse.GetValue(user), Key = parse.GetValue(key)!.Trim() };
             var response = await client.ExpirePreAuthKeyAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Key expired");
-        }, ct));
+        }, ct, () => Subject(parse, user)));
         return command;
     }
 }
