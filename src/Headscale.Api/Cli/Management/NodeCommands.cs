@@ -33,30 +33,30 @@ public static class NodeCommands
 
     private static Command Register()
     {
-        var user = CliOptions.Text("--user", ["-u"], "Name of the user who owns the node");
+        var command = new Command("register", "Register a node waiting for approval to a user");
+        var user = CliOptions.AddUserWithNamespace(command, CliOptions.Text("--user", ["-u"], "Name of the user who owns the node"));
         var key = CliOptions.Text("--key", ["-k"], "The registration id shown to the client");
-        var command = new Command("register", "Register a node waiting for approval to a user") { user, key };
+        command.Options.Add(key);
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
-            var request = new RegisterNodeRequest { User = parse.GetValue(user)!.Trim(), Key = parse.GetValue(key)!.Trim() };
+            var request = new RegisterNodeRequest { User = user.GetValue(parse)!.Trim(), Key = parse.GetValue(key)!.Trim() };
             var response = await client.RegisterNodeAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => $"Node {response.Node?.GivenName} registered");
-        }, ct, () => $"registering '{parse.GetValue(key)!.Trim()}' to user '{parse.GetValue(user)!.Trim()}'"));
+        }, ct, () => $"registering '{parse.GetValue(key)!.Trim()}' to user '{user.GetValue(parse)!.Trim()}'"));
         return command;
     }
 
     private static Command List(TimeProvider clock)
     {
-        var user = new Option<string>("--user", "-u") { Description = "Only the nodes of the user with this name" };
         var tags = new Option<bool>("--tags", "-t") { Description = "Show the tag columns" };
         var command = new Command("list", "List the nodes") { Aliases = { "ls", "show" } };
-        command.Options.Add(user);
+        var user = CliOptions.AddUserWithNamespace(command, new Option<string>("--user", "-u") { Description = "Only the nodes of the user with this name" });
         command.Options.Add(tags);
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
-            var response = await client.ListNodesAsync(new ListNodesRequest { User = parse.GetValue(user)?.Trim() ?? "" }, cancellationToken: token);
+            var response = await client.ListNodesAsync(new ListNodesRequest { User = user.GetValue(parse)?.Trim() ?? "" }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => NodeTables.Nodes(response.Nodes, clock.GetUtcNow(), parse.GetValue(tags)).ToString());
-        }, ct, () => string.IsNullOrWhiteSpace(parse.GetValue(user)) ? null : $"user '{parse.GetValue(user)!.Trim()}'"));
+        }, ct, () => user.GetValue(parse) is { } name && !string.IsNullOrWhiteSpace(name) ? $"user '{name.Trim()}'" : null));
         return command;
     }
 
