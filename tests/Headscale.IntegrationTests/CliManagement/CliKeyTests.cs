@@ -51,6 +51,8 @@ public sealed class CliKeyTests(CliServer server) : IClassFixture<CliServer>
         var listed = Assert.Single((await server.JsonAsync("preauthkeys", "list", "-u", user)).GetProperty("preAuthKeys").EnumerateArray());
         Assert.Equal(created.GetProperty("id").GetString(), listed.GetProperty("id").GetString());
         Assert.Equal(Listed(key), listed.GetProperty("key").GetString());
+        var viaNamespace = (await server.JsonAsync("preauthkeys", "list", "--namespace", user)).GetProperty("preAuthKeys");
+        Assert.Equal(listed.GetProperty("id").GetString(), Assert.Single(viaNamespace.EnumerateArray()).GetProperty("id").GetString());
 
         var expired = await server.JsonAsync("preauthkeys", "expire", "-u", user, key);
         Assert.Equal(System.Text.Json.JsonValueKind.Object, expired.ValueKind);
