@@ -61,9 +61,9 @@ public sealed class NodeCommandTests(CliHarness cli)
         Assert.Equal("Node laptop registered\n", ok.Stdout);
         Assert.Equal(("alice", "AbCdEfGhIjKlMnOpQrStUvWx"), (request.User, request.Key));
         Assert.Equal(1, unknown.ExitCode);
-        Assert.Equal("Error: user not found", unknown.Stderr.TrimEnd());
+        Assert.Equal("Error: registering 'AbCdEfGhIjKlMnOpQrStUvWx' to user 'nobody': user not found", unknown.Stderr.TrimEnd());
         Assert.Equal(1, unknownJson.ExitCode);
-        Assert.Equal("user not found", JsonDocument.Parse(unknownJson.Stdout).RootElement.GetProperty("error").GetString());
+        Assert.Equal("registering 'k' to user 'nobody': user not found", JsonDocument.Parse(unknownJson.Stdout).RootElement.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class NodeCommandTests(CliHarness cli)
         Assert.Equal("Node deleted\n", deleted.Stdout);
         Assert.Equal(1UL, deleteRequest.NodeId);
         Assert.Equal(1, missing.ExitCode);
-        Assert.Equal("Error: node not found", missing.Stderr.TrimEnd());
+        Assert.Equal("Error: node 404: node not found", missing.Stderr.TrimEnd());
     }
 
     [Fact]

@@ -11,6 +11,7 @@ public sealed class TestServerConfig : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
         Port = TestPorts.GetFree();
         MetricsPort = TestPorts.GetFree();
+        GrpcPort = TestPorts.GetFree();
     }
 
     public string Directory { get; }
@@ -18,6 +19,9 @@ public sealed class TestServerConfig : IDisposable
     public int Port { get; }
 
     public int MetricsPort { get; }
+
+    /// <summary>The port of <c>grpc_listen_addr</c> (bound only with TLS or <c>grpc_allow_insecure</c>).</summary>
+    public int GrpcPort { get; }
 
     /// <summary>Extra YAML appended to the generated file (e.g. a database section).</summary>
     public string Extra { get; set; } = "";
@@ -47,7 +51,7 @@ public sealed class TestServerConfig : IDisposable
         yaml.AppendLine($"server_url: http://127.0.0.1:{Port}");
         yaml.AppendLine($"listen_addr: 127.0.0.1:{Port}");
         yaml.AppendLine($"metrics_listen_addr: 127.0.0.1:{MetricsPort}");
-        yaml.AppendLine($"grpc_listen_addr: 127.0.0.1:{TestPorts.GetFree()}");
+        yaml.AppendLine($"grpc_listen_addr: 127.0.0.1:{GrpcPort}");
         yaml.AppendLine("noise:");
         yaml.AppendLine("  private_key_path: noise_private.key");
         yaml.AppendLine("log:");

@@ -60,7 +60,7 @@ public static class ApiKeyCommands
         {
             var response = await client.ExpireApiKeyAsync(new ExpireApiKeyRequest { Prefix = parse.GetValue(prefix)!.Trim() }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Key expired");
-        }, ct));
+        }, ct, () => $"API key '{parse.GetValue(prefix)!.Trim()}'"));
         return command;
     }
 
@@ -73,7 +73,7 @@ public static class ApiKeyCommands
         {
             var response = await client.DeleteApiKeyAsync(new DeleteApiKeyRequest { Prefix = parse.GetValue(prefix)!.Trim() }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Key deleted");
-        }, ct));
+        }, ct, () => $"API key '{parse.GetValue(prefix)!.Trim()}'"));
         return command;
     }
 

@@ -154,5 +154,58 @@ public static class CliOptions
         return argument;
     }
 
+    /// <summary>
+    /// Adds <paramref name="user"/> to <paramref name="command"/> together with Headscale's deprecated,
+    /// hidden spelling <c>--namespace</c>/<c>-n</c>, which parses and validates the same way. When
+    /// <paramref name="user"/> was required, one of the two is; giving both is an error. For a
+    /// recursive option, call <see cref="UserOption{T}.CheckOn"/> for each subcommand too: only the
+    /// invoked command's validators run.
+    /// </summary>
+    public static UserOption<T> AddUserWithNamespace<T>(Command command, Option<T> user)
+    {
+        var deprecated = new Option<T>("--namespace", "-n")
+        {
+            Description = "Deprecated name of --user",
+            Hidden = true,
+            Recursive = user.Recursive,
+            CustomParser = user.CustomParser,
+        };
+        foreach (var validator in user.Validators)
+        {
+            deprecated.Validators.Add(validator);
+        }
+
+        var option = new UserOption<T>(user, deprecated, user.Required);
+        user.Required = false;
+        command.Options.Add(user);
+        command.Options.Add(deprecated);
+        option.CheckOn(command);
+        return option;
+    }
+
     private static string LastToken(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+}
+
+/// <summary><c>--user</c> and its deprecated spelling <c>--namespace</c>; whichever was given.</summary>
+/// <param name="Required">Whether one of the two must be given.</param>
+public sealed record UserOption<T>(Option<T> User, Option<T> Namespace, bool Required)
+{
+    public T? GetValue(ParseResult parse) =>
+        parse.GetResult(User) is null && parse.GetResult(Namespace) is not null ? parse.GetValue(Namespace) : parse.GetValue(User);
+
+    /// <summary>Refuses both spellings at once and, when required, neither, whenever <paramref name="command"/> is invoked.</summary>
+    public void CheckOn(Command command) =>
+        command.Validators.Add(result =>
+        {
+            var hasUser = result.GetResult(User) is not null;
+            var hasNamespace = result.GetResult(Namespace) is not null;
+            if (hasUser && hasNamespace)
+            {
+                result.AddError("--user and --namespace: give only one of them (--namespace is the deprecated name of --user)");
+            }
+            else if (Required && !hasUser && !hasNamespace)
+            {
+                result.AddError("Option '--user' is required.");
+            }
+        });
 }

@@ -18,7 +18,11 @@ public delegate Task<int> ManagementAction(HeadscaleService.HeadscaleServiceClie
 /// </summary>
 public static class ManagementCall
 {
-    public static async Task<int> RunAsync(ParseResult parse, ManagementAction action, CancellationToken cancellationToken)
+    /// <param name="subject">
+    /// What the command acts on as the user named it (<c>user 'alice'</c>, <c>node 7</c>); it prefixes the
+    /// server's own error, which often does not say which record it means ("user not found").
+    /// </param>
+    public static async Task<int> RunAsync(ParseResult parse, ManagementAction action, CancellationToken cancellationToken, Func<string?>? subject = null)
     {
         var output = GlobalOptions.Writer(parse);
         var (config, raw, problems) = ConfigCommands.Load(parse);
@@ -51,7 +55,9 @@ public static class ManagementCall
             }
             catch (RpcException e)
             {
-                output.WriteError(Describe(e, target, options));
+                var message = Describe(e, target, options);
+                var about = IsServerAnswer(e) ? subject?.Invoke() : null;
+                output.WriteError(string.IsNullOrEmpty(about) ? message : $"{about}: {message}");
                 return 1;
             }
         }
@@ -80,8 +86,18 @@ public static class ManagementCall
             return $"cannot reach headscale at {target}: {http.Message}{inner}";
         }
 
+        if (error.StatusCode == StatusCode.Unauthenticated && !string.IsNullOrWhiteSpace(options.Address))
+        {
+            var detail = string.IsNullOrEmpty(error.Status.Detail) ? "" : $" ({error.Status.Detail})";
+            return $"headscale at {target} refused the API key (cli.api_key / HEADSCALE_CLI_API_KEY): it is wrong, expired or deleted{detail}";
+        }
+
         return string.IsNullOrEmpty(error.Status.Detail) ? $"the server answered {error.StatusCode}" : error.Status.Detail;
     }
+
+    /// <summary>Whether the server itself refused the request (as opposed to not being reached or the key being refused).</summary>
+    private static bool IsServerAnswer(RpcException error) =>
+        error.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unauthenticated or StatusCode.Cancelled);
 
     private static SocketException? FindSocketError(Exception? exception)
     {

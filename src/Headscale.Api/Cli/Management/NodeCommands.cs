@@ -27,34 +27,36 @@ public static class NodeCommands
         return group;
     }
 
+    private static string Subject(ParseResult parse, Option<ulong> id) => $"node {parse.GetValue(id)}";
+
     private static Option<ulong> NodeId() => CliOptions.Id("--identifier", "-i", "The node's id");
 
     private static Command Register()
     {
-        var user = CliOptions.Text("--user", ["-u"], "Name of the user who owns the node");
+        var command = new Command("register", "Register a node waiting for approval to a user");
+        var user = CliOptions.AddUserWithNamespace(command, CliOptions.Text("--user", ["-u"], "Name of the user who owns the node"));
         var key = CliOptions.Text("--key", ["-k"], "The registration id shown to the client");
-        var command = new Command("register", "Register a node waiting for approval to a user") { user, key };
+        command.Options.Add(key);
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
-            var request = new RegisterNodeRequest { User = parse.GetValue(user)!.Trim(), Key = parse.GetValue(key)!.Trim() };
+            var request = new RegisterNodeRequest { User = user.GetValue(parse)!.Trim(), Key = parse.GetValue(key)!.Trim() };
             var response = await client.RegisterNodeAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => $"Node {response.Node?.GivenName} registered");
-        }, ct));
+        }, ct, () => $"registering '{parse.GetValue(key)!.Trim()}' to user '{user.GetValue(parse)!.Trim()}'"));
         return command;
     }
 
     private static Command List(TimeProvider clock)
     {
-        var user = new Option<string>("--user", "-u") { Description = "Only the nodes of the user with this name" };
         var tags = new Option<bool>("--tags", "-t") { Description = "Show the tag columns" };
         var command = new Command("list", "List the nodes") { Aliases = { "ls", "show" } };
-        command.Options.Add(user);
+        var user = CliOptions.AddUserWithNamespace(command, new Option<string>("--user", "-u") { Description = "Only the nodes of the user with this name" });
         command.Options.Add(tags);
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
-            var response = await client.ListNodesAsync(new ListNodesRequest { User = parse.GetValue(user)?.Trim() ?? "" }, cancellationToken: token);
+            var response = await client.ListNodesAsync(new ListNodesRequest { User = user.GetValue(parse)?.Trim() ?? "" }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => NodeTables.Nodes(response.Nodes, clock.GetUtcNow(), parse.GetValue(tags)).ToString());
-        }, ct));
+        }, ct, () => user.GetValue(parse) is { } name && !string.IsNullOrWhiteSpace(name) ? $"user '{name.Trim()}'" : null));
         return command;
     }
 
@@ -75,7 +77,7 @@ public static class NodeCommands
             var all = await client.ListNodesAsync(new ListNodesRequest(), cancellationToken: token);
             var routed = all.Nodes.Where(n => n.AvailableRoutes.Count > 0 || n.ApprovedRoutes.Count > 0 || n.SubnetRoutes.Count > 0);
             return ProtoOutput.Write(output, all, () => NodeTables.Routes(routed).ToString());
-        }, ct));
+        }, ct, () => parse.GetValue(id) > 0 ? Subject(parse, id) : null));
         return command;
     }
 
@@ -110,7 +112,7 @@ public static class NodeCommands
 
             var response = await client.ExpireNodeAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Node expired");
-        }, ct));
+        }, ct, () => Subject(parse, id)));
         return command;
     }
 
@@ -130,7 +132,7 @@ public static class NodeCommands
         {
             var response = await client.RenameNodeAsync(new RenameNodeRequest { NodeId = parse.GetValue(id), NewName = parse.GetValue(newName)! }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Node renamed");
-        }, ct));
+        }, ct, () => Subject(parse, id)));
         return command;
     }
 
@@ -157,7 +159,7 @@ public static class NodeCommands
 
             var response = await client.DeleteNodeAsync(new DeleteNodeRequest { NodeId = nodeId }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Node deleted");
-        }, ct));
+        }, ct, () => Subject(parse, id)));
         return command;
     }
 
@@ -172,7 +174,7 @@ public static class NodeCommands
         {
             var response = await client.MoveNodeAsync(new MoveNodeRequest { NodeId = parse.GetValue(id), User = parse.GetValue(user) }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => $"Node moved to user {response.Node?.User?.Name}");
-        }, ct));
+        }, ct, () => $"moving node {parse.GetValue(id)} to user {parse.GetValue(user)}"));
         return command;
     }
 
@@ -189,7 +191,7 @@ public static class NodeCommands
             var request = new SetTagsRequest { NodeId = parse.GetValue(id), Tags = { parse.GetValue(tags)! } };
             var response = await client.SetTagsAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Node updated");
-        }, ct));
+        }, ct, () => Subject(parse, id)));
         return command;
     }
 
@@ -204,7 +206,7 @@ public static class NodeCommands
             var request = new SetApprovedRoutesRequest { NodeId = parse.GetValue(id), Routes = { parse.GetValue(routes)! } };
             var response = await client.SetApprovedRoutesAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Node updated");
-        }, ct));
+        }, ct, () => Subject(parse, id)));
         return command;
     }
 

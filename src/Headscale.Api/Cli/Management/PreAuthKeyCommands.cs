@@ -13,13 +13,18 @@ public static class PreAuthKeyCommands
 {
     public static Command Create(TimeProvider clock)
     {
-        var user = CliOptions.Id("--user", "-u", "Id of the user the keys belong to");
-        user.Recursive = true;
+        var id = CliOptions.Id("--user", "-u", "Id of the user the keys belong to");
+        id.Recursive = true;
         var group = new Command("preauthkeys", "Manage the pre-authentication keys of a user") { Aliases = { "preauthkey", "authkey", "pre" } };
-        group.Options.Add(user);
+        var user = CliOptions.AddUserWithNamespace(group, id);
         group.Subcommands.Add(List(user));
         group.Subcommands.Add(CreateKey(user, clock));
         group.Subcommands.Add(Expire(user));
+        foreach (var subcommand in group.Subcommands)
+        {
+            user.CheckOn(subcommand);
+        }
+
         return group;
     }
 
@@ -36,18 +41,20 @@ public static class PreAuthKeyCommands
         return table;
     }
 
-    private static Command List(Option<ulong> user)
+    private static string Subject(ParseResult parse, UserOption<ulong> user) => $"user {user.GetValue(parse)}";
+
+    private static Command List(UserOption<ulong> user)
     {
         var command = new Command("list", "List the user's pre-authentication keys") { Aliases = { "ls", "show" } };
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
-            var response = await client.ListPreAuthKeysAsync(new ListPreAuthKeysRequest { User = parse.GetValue(user) }, cancellationToken: token);
+            var response = await client.ListPreAuthKeysAsync(new ListPreAuthKeysRequest { User = user.GetValue(parse) }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => Table(response.PreAuthKeys).ToString());
-        }, ct));
+        }, ct, () => Subject(parse, user)));
         return command;
     }
 
-    private static Command CreateKey(Option<ulong> user, TimeProvider clock)
+    private static Command CreateKey(UserOption<ulong> user, TimeProvider clock)
     {
         var reusable = new Option<bool>("--reusable") { Description = "The key can register any number of nodes" };
         var ephemeral = new Option<bool>("--ephemeral") { Description = "Nodes registered with the key are removed when they go offline" };
@@ -62,7 +69,7 @@ public static class PreAuthKeyCommands
         {
             var request = new CreatePreAuthKeyRequest
             {
-                User = parse.GetValue(user),
+                User = user.GetValue(parse),
                 Reusable = parse.GetValue(reusable),
                 Ephemeral = parse.GetValue(ephemeral),
                 Expiration = Timestamp.FromDateTimeOffset(clock.GetUtcNow() + parse.GetValue(expiration)),
@@ -70,20 +77,20 @@ public static class PreAuthKeyCommands
             };
             var response = await client.CreatePreAuthKeyAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => response.PreAuthKey?.Key ?? "");
-        }, ct));
+        }, ct, () => Subject(parse, user)));
         return command;
     }
 
-    private static Command Expire(Option<ulong> user)
+    private static Command Expire(UserOption<ulong> user)
     {
         var command = new Command("expire", "Expire a pre-authentication key") { Aliases = { "revoke", "exp", "e" } };
         var key = CliOptions.RequiredArgument(command, "key", "the pre-authentication key to expire");
         command.SetAction((parse, ct) => ManagementCall.RunAsync(parse, async (client, output, token) =>
         {
-            var request = new ExpirePreAuthKeyRequest { User = parse.GetValue(user), Key = parse.GetValue(key)!.Trim() };
+            var request = new ExpirePreAuthKeyRequest { User = user.GetValue(parse), Key = parse.GetValue(key)!.Trim() };
             var response = await client.ExpirePreAuthKeyAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "Key expired");
-        }, ct));
+        }, ct, () => Subject(parse, user)));
         return command;
     }
 }

@@ -70,7 +70,7 @@ public static class UserCommands
             };
             var response = await client.CreateUserAsync(request, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "User created");
-        }, ct));
+        }, ct, () => $"user '{parse.GetValue(name)!.Trim()}'"));
         return command;
     }
 
@@ -115,7 +115,7 @@ public static class UserCommands
 
             var response = await client.DeleteUserAsync(new DeleteUserRequest { Id = user.Id }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "User destroyed");
-        }, ct));
+        }, ct, () => Subject(parse, id, name)));
         return command;
     }
 
@@ -138,9 +138,12 @@ public static class UserCommands
 
             var response = await client.RenameUserAsync(new RenameUserRequest { OldId = user.Id, NewName = parse.GetValue(newName)!.Trim() }, cancellationToken: token);
             return ProtoOutput.Write(output, response, () => "User renamed");
-        }, ct));
+        }, ct, () => Subject(parse, id, name)));
         return command;
     }
+
+    private static string Subject(ParseResult parse, Option<ulong> id, Option<string> name) =>
+        parse.GetValue(id) is > 0 and var userId ? $"user {userId}" : $"user '{parse.GetValue(name)?.Trim()}'";
 
     private static (Option<ulong> Id, Option<string> Name) Selector() =>
         (CliOptions.Id("--identifier", "-i", "The user's id", required: false),
