@@ -103,6 +103,8 @@ internal sealed class Ts2021ConnectionContext : ConnectionContext, IConnectionLi
         RemoteEndPoint = control.RemoteEndPoint;
         LocalEndPoint = localEndPoint;
         Features.Set<IControlConnectionFeature>(control);
+        Features.Set<Headscale.Api.ControlPlane.IControlPeerIdentity>(
+            new Headscale.Api.ControlPlane.ControlPeerIdentity(new Headscale.Actors.Nodes.MachineKey(control.MachineKey.ToString())));
         Features.Set<IConnectionLifetimeFeature>(this);
         Features.Set<IConnectionIdFeature>(this);
     }

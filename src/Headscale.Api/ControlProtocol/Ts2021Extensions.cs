@@ -15,7 +15,9 @@ namespace Headscale.Api.ControlProtocol;
 /// <summary>
 /// Wiring of the ts2021 transport. The composition root calls, in this order:
 /// <code>
-/// services.AddTs2021Transport();                       // needs an INoiseKeyProvider or a MachinePrivateKey singleton
+/// services.AddTs2021Transport();                       // after UseKestrel/UseKestrelCore (Kestrel adds its sockets
+///                                                      // transport only if no listener factory exists yet); needs an
+///                                                      // INoiseKeyProvider or a MachinePrivateKey singleton
 /// builder.WebHost.ConfigureKestrel(k => k.ListenTs2021Inner());
 /// app.MapTs2021();                                     // GET and POST /ts2021 on the public listener
 /// app.MapGroup("/machine")...                          // inner endpoints: only reachable inside Noise

@@ -2,6 +2,8 @@ using Headscale.Actors.Addressing;
 using Headscale.Actors.Hosting;
 using Headscale.Actors.Persistence;
 using Headscale.Api.Configuration;
+using Headscale.Api.ControlPlane;
+using Headscale.Api.ControlProtocol;
 using Headscale.Api.Endpoints;
 using Headscale.Api.Management;
 using Headscale.Api.Management.Backends;
@@ -29,6 +31,7 @@ public static class ServerHost
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(noiseKey);
+        builder.Services.AddSingleton(new Headscale.Protocol.Keys.MachinePrivateKey(noiseKey.File.PrivateKey));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHeadscaleActors(new HeadscaleActorsOptions
         {
@@ -42,6 +45,8 @@ public static class ServerHost
         DerpRelay.DerpWiring.AddDerpFromConfig(builder.Services, config);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
+        // After Kestrel: its sockets transport is only added when no other listener factory is registered yet.
+        builder.Services.AddTs2021Transport();
 
         builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
         {
@@ -71,6 +76,8 @@ public static class ServerHost
             Headscale.Derp.Hosting.DerpHostingExtensions.MapDerp(app);
         }
         app.MapRegisterPage();
+        app.MapTs2021();
+        app.MapMachineRegister();
         if (config.MetricsListenAddress is not null)
         {
             app.MapMetrics().WithMetadata(new ServedOnAttribute(ListenerKind.Metrics));
@@ -129,6 +136,7 @@ public static class ServerHost
             : null;
         kestrel.ListenManagementGrpc(config.GrpcListenAddress.EndPoint, certificate, config.GrpcAllowInsecure);
         kestrel.ListenManagementUnixSocket(config.UnixSocket);
+        kestrel.ListenTs2021Inner();
 
         if (config.MetricsListenAddress is { } metrics)
         {
