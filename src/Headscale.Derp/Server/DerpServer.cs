@@ -232,11 +232,17 @@ public sealed class DerpServer : IAsyncDisposable
         foreach (var connection in _connections.Keys) connection.Housekeep(now);
     }
 
+    /// <summary>Aborts every open connection (host shutdown); clients reconnect elsewhere or when the server is back.</summary>
+    public void CloseAllConnections(string reason)
+    {
+        foreach (var connection in _connections.Keys) connection.Abort(reason);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _housekeeping.DisposeAsync();
         if (_verifier is not null) _verifier.Revoked -= OnRevoked;
-        foreach (var connection in _connections.Keys) connection.Abort("server stopping");
+        CloseAllConnections("server stopping");
     }
 }
 
