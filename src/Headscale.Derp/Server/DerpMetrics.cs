@@ -11,10 +11,32 @@ public static class DerpMetrics
     public const string MeterName = "Headscale.Derp";
     private static readonly Meter Meter = new(MeterName);
 
-    internal static readonly UpDownCounter<long> CurrentConnections =
-        Meter.CreateUpDownCounter<long>("headscale_derp_connections", description: "DERP connections currently open (after handshake).");
-    internal static readonly UpDownCounter<long> CurrentMeshConnections =
-        Meter.CreateUpDownCounter<long>("headscale_derp_mesh_connections", description: "Mesh peers currently connected to this server.");
+    // Open connections are observed, not counted with Add(±1): an exporter that starts listening after clients connected
+    // (prometheus-net attaches on its first scrape) would otherwise report a gauge offset by the connections it missed.
+    private static long _connections;
+    private static long _meshConnections;
+
+    private static readonly ObservableUpDownCounter<long> CurrentConnections =
+        Meter.CreateObservableUpDownCounter("headscale_derp_connections", () => Volatile.Read(ref _connections),
+            description: "DERP connections currently open (after handshake).");
+    private static readonly ObservableUpDownCounter<long> CurrentMeshConnections =
+        Meter.CreateObservableUpDownCounter("headscale_derp_mesh_connections", () => Volatile.Read(ref _meshConnections),
+            description: "Mesh peers currently connected to this server.");
+
+    /// <summary>Open connections of every server in the process, as exported by <c>headscale_derp_connections</c>.</summary>
+    public static long OpenConnections => Volatile.Read(ref _connections);
+
+    internal static void ConnectionOpened(bool meshPeer)
+    {
+        Interlocked.Increment(ref _connections);
+        if (meshPeer) Interlocked.Increment(ref _meshConnections);
+    }
+
+    internal static void ConnectionClosed(bool meshPeer)
+    {
+        Interlocked.Decrement(ref _connections);
+        if (meshPeer) Interlocked.Decrement(ref _meshConnections);
+    }
     internal static readonly Counter<long> Accepted =
         Meter.CreateCounter<long>("headscale_derp_accepts", description: "Connections that completed the DERP handshake.");
     internal static readonly Counter<long> Rejected =
