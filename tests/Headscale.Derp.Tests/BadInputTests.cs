@@ -209,7 +209,7 @@ public sealed class BadInputTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == DerpMetrics.MeterName && instrument.Name == "headscale_derp_packets_dropped")
+            if (instrument.Meter.Name == DerpMetrics.MeterName && instrument.Name == "packets_dropped")
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>

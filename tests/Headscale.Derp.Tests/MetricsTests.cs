@@ -17,7 +17,7 @@ public sealed class MetricsTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == DerpMetrics.MeterName && instrument.Name == "headscale_derp_connections")
+            if (instrument.Meter.Name == DerpMetrics.MeterName && instrument.Name == "connections")
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => observed = value);

@@ -46,11 +46,39 @@ public sealed class DerpRelayEndToEndTests
         }
     }
 
+    /// <summary>The <c>headscale_derp_connections</c> gauge, or null while /metrics does not show it yet.</summary>
+    private static async Task<(double? Value, string Dump)> DerpConnectionsGaugeAsync(HttpClient metrics)
+    {
+        var text = await metrics.GetStringAsync("/metrics", Ct);
+        var lines = text.Split('\n').Where(l => l.Contains("derp", StringComparison.OrdinalIgnoreCase)).ToArray();
+        foreach (var line in lines)
+            if (line.StartsWith("headscale_derp_connections", StringComparison.Ordinal) && line.Split(' ') is [var name, var value]
+                && (name == "headscale_derp_connections" || name.StartsWith("headscale_derp_connections{", StringComparison.Ordinal)))
+                return (double.Parse(value, System.Globalization.CultureInfo.InvariantCulture), "");
+        return (null, string.Join("\n", lines));
+    }
+
+    /// <summary>Scrapes until the gauge reads <paramref name="expected"/> (the exporter attaches on its first scrape).</summary>
+    private static async Task AwaitGaugeAsync(HttpClient metrics, double expected)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var (value, dump) = await DerpConnectionsGaugeAsync(metrics);
+            if (value == expected) return;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"headscale_derp_connections is {value?.ToString() ?? "absent"}, expected {expected}; DERP lines:\n{dump}");
+            await timer.WaitForNextTickAsync(Ct);
+        }
+    }
+
     [Fact]
     public async Task An_upgrade_client_and_a_websocket_client_exchange_packets_through_the_server()
     {
         using var config = DerpConfig(verifyClients: false, out _);
         await using var server = await ServerProcess.StartAsync(config, Ct);
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort}") };
 
         var upgradeUrl = new Uri($"http://127.0.0.1:{server.Port}/derp");
         var webSocketUrl = new Uri($"ws://127.0.0.1:{server.Port}/derp");
@@ -75,12 +103,14 @@ public sealed class DerpRelayEndToEndTests
                 Assert.Equal(b.PublicKey, received.Key);
                 Assert.Equal(packet, buffer[..received.Length]);
             }
+            await AwaitGaugeAsync(metrics, 2);
         }
         finally
         {
             await a.DisposeAsync();
             await b.DisposeAsync();
         }
+        await AwaitGaugeAsync(metrics, 0);
     }
 
     [Fact]
