@@ -32,7 +32,7 @@ public sealed class BadInputTests
         {
             while (true) await client.ReceiveAsync(buffer, cts.Token);
         });
-        Assert.True(error is EndOfStreamException or IOException, $"expected the server to close the connection, got {error}");
+        Assert.True(error is EndOfStreamException or IOException or System.Net.WebSockets.WebSocketException, $"expected the server to close the connection, got {error}");
     }
 
     [Fact]
@@ -51,13 +51,15 @@ public sealed class BadInputTests
         Assert.Equal(2, host.Server.ConnectionCount);
     }
 
-    [Fact]
-    public async Task An_oversized_frame_closes_only_that_connection()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_oversized_frame_closes_only_that_connection(bool overWebSocket)
     {
         await using var host = await DerpTestHost.StartAsync();
         await using var a = await host.ConnectAsync();
-        await using var b = await host.ConnectAsync();
-        await using var bad = await host.ConnectAsync();
+        await using var b = await host.ConnectAsync(webSocket: true);
+        await using var bad = await host.ConnectAsync(webSocket: overWebSocket);
 
         await bad.WriteRawAsync(new byte[] { 0x04, 0x7f, 0xff, 0xff, 0xff }, Ct);
         await AssertClosedByServerAsync(bad);
@@ -80,6 +82,7 @@ public sealed class BadInputTests
         await bad.WriteRawAsync(frame, Ct);
         await AssertClosedByServerAsync(bad);
         await AssertPairStillFlowsAsync(a, b);
+        await TestWait.UntilAsync(() => host.Server.ConnectionCount == 2 && !host.Server.IsConnected(bad.PublicKey), "the bad client is unregistered");
     }
 
     [Fact]
@@ -93,6 +96,54 @@ public sealed class BadInputTests
         await AssertPairStillFlowsAsync(a, b);
         await a.PingAsync(42, Ct);
         Assert.Equal(42UL, (await TestWait.ReceiveAsync(a, DerpFrameType.Pong, new byte[16])).Data);
+        Assert.Equal(2, host.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task A_client_that_never_sends_client_info_is_closed_after_the_handshake_timeout()
+    {
+        await using var host = await DerpTestHost.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using var a = await host.ConnectAsync();
+        await using var b = await host.ConnectAsync();
+
+        await using var raw = await RawDerpConnection.OpenAsync(host.Port);
+        await raw.UpgradeAsync();
+        Assert.Equal(DerpFrameType.ServerKey, (await raw.ReadFrameAsync()).Type);
+        Assert.Empty(await raw.ReadToEndAsync());
+
+        await AssertPairStillFlowsAsync(a, b);
+        Assert.Equal(2, host.Server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task A_send_packet_shorter_than_a_key_closes_only_that_connection()
+    {
+        await using var host = await DerpTestHost.StartAsync();
+        await using var a = await host.ConnectAsync();
+        await using var b = await host.ConnectAsync();
+        await using var bad = await host.ConnectAsync();
+
+        await bad.WriteRawAsync(new byte[] { 0x04, 0, 0, 0, 4, 1, 2, 3, 4 }, Ct);
+        await AssertClosedByServerAsync(bad);
+        await AssertPairStillFlowsAsync(a, b);
+        await TestWait.UntilAsync(() => host.Server.ConnectionCount == 2, "the bad client is unregistered");
+    }
+
+    [Fact]
+    public async Task Garbage_after_the_upgrade_instead_of_client_info_closes_only_that_connection()
+    {
+        await using var host = await DerpTestHost.StartAsync();
+        await using var a = await host.ConnectAsync();
+        await using var b = await host.ConnectAsync();
+
+        await using var raw = await RawDerpConnection.OpenAsync(host.Port);
+        await raw.UpgradeAsync();
+        await raw.ReadFrameAsync();
+        await raw.WriteAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        Assert.Empty(await raw.ReadToEndAsync());
+
+        await AssertPairStillFlowsAsync(a, b);
+        Assert.Equal(2, host.Server.ConnectionCount);
     }
 
     [Theory]
@@ -158,7 +209,7 @@ public sealed class BadInputTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == DerpMetrics.MeterName && instrument.Name == "headscale_derp_packets_dropped")
+            if (instrument.Meter.Name == DerpMetrics.MeterName && instrument.Name == "packets_dropped")
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>

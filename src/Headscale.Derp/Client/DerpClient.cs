@@ -304,9 +304,12 @@ public sealed class DerpClient : IAsyncDisposable
     }
 }
 
-/// <summary>A duplex pipe over a stream (the upgraded HTTP connection, a WebSocket stream, a raw socket).</summary>
+/// <summary>
+/// A duplex pipe over a stream (the upgraded HTTP connection, a WebSocket stream, a raw socket). Reads wait with a
+/// zero-byte read before renting a buffer, so an idle connection holds no read buffer.
+/// </summary>
 public sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
 {
-    public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+    public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
     public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
 }

@@ -34,7 +34,8 @@ public static class DerpHostingExtensions
                 : null,
             sp.GetService<ILogger<DerpServer>>()));
         // Resolve the server at start so a missing verifier or bad key fails the host, not the first client.
-        services.AddHostedService(sp => new DerpServerStartup(sp.GetRequiredService<DerpServer>()));
+        services.AddHostedService(sp => new DerpServerStartup(sp.GetRequiredService<DerpServer>(),
+            sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
         if (!string.IsNullOrWhiteSpace(options.StunListenAddr))
         {
             var endPoint = StunServer.ParseListenAddress(options.StunListenAddr);
@@ -80,9 +81,26 @@ public static class DerpHostingExtensions
         return group;
     }
 
-    private sealed class DerpServerStartup(DerpServer server) : Microsoft.Extensions.Hosting.IHostedService
+    /// <summary>
+    /// Closes every DERP connection as soon as the host starts stopping: Kestrel's graceful shutdown waits for open
+    /// (upgraded) requests, and DERP clients and mesh peers never end theirs, so without this every stop took the full
+    /// shutdown timeout.
+    /// </summary>
+    private sealed class DerpServerStartup(DerpServer server, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+        : Microsoft.Extensions.Hosting.IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public async Task StopAsync(CancellationToken cancellationToken) => await server.DisposeAsync();
+        private CancellationTokenRegistration _stopping;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _stopping = lifetime.ApplicationStopping.Register(static s => ((DerpServer)s!).CloseAllConnections("server stopping"), server);
+            return Task.CompletedTask;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            await _stopping.DisposeAsync();
+            await server.DisposeAsync();
+        }
     }
 }

@@ -93,8 +93,7 @@ public sealed class DerpServer : IAsyncDisposable
                     watcher.EnqueueControl(new ControlFrame(ControlKind.PeerPresent, connection.Key,
                         Flags: (byte)connection.PresenceFlags, Endpoint: connection.RemoteEndPoint));
         }
-        DerpMetrics.CurrentConnections.Add(1);
-        if (connection.IsMeshPeer) DerpMetrics.CurrentMeshConnections.Add(1);
+        DerpMetrics.ConnectionOpened(connection.IsMeshPeer);
         DerpMetrics.Accepted.Add(1);
     }
 
@@ -114,8 +113,7 @@ public sealed class DerpServer : IAsyncDisposable
                         receivers.Active.EnqueueControl(new ControlFrame(ControlKind.PeerGone, connection.Key, Flags: (byte)PeerGoneReason.Disconnected));
             }
         }
-        DerpMetrics.CurrentConnections.Add(-1);
-        if (connection.IsMeshPeer) DerpMetrics.CurrentMeshConnections.Add(-1);
+        DerpMetrics.ConnectionClosed(connection.IsMeshPeer);
     }
 
     /// <summary>WatchConns from a mesh peer: dump current presence, then stream changes.</summary>
@@ -232,11 +230,17 @@ public sealed class DerpServer : IAsyncDisposable
         foreach (var connection in _connections.Keys) connection.Housekeep(now);
     }
 
+    /// <summary>Aborts every open connection (host shutdown); clients reconnect elsewhere or when the server is back.</summary>
+    public void CloseAllConnections(string reason)
+    {
+        foreach (var connection in _connections.Keys) connection.Abort(reason);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _housekeeping.DisposeAsync();
         if (_verifier is not null) _verifier.Revoked -= OnRevoked;
-        foreach (var connection in _connections.Keys) connection.Abort("server stopping");
+        CloseAllConnections("server stopping");
     }
 }
 
