@@ -90,6 +90,18 @@ internal sealed class ConfigReader(RawConfig raw)
         return fallback;
     }
 
+    public TimeSpan Duration(string key, TimeSpan fallback, TimeSpan min, TimeSpan max)
+    {
+        var value = Duration(key, fallback);
+        if (value < min || value > max)
+        {
+            Fail(key, $"'{String(key, "")}' must be from {GoDuration.Format(min)} to {GoDuration.Format(max)}");
+            return fallback;
+        }
+
+        return value;
+    }
+
     public ListenAddress? Address(string key, string fallback, bool allowEmpty = false)
     {
         var text = String(key, fallback).Trim();

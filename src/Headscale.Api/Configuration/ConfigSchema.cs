@@ -121,6 +121,7 @@ public static class ConfigSchema
         ["tuning.notifier_send_timeout"] = ConfigKeyKind.Scalar,
         ["tuning.register_cache_expiration"] = ConfigKeyKind.Scalar,
         ["tuning.register_cache_cleanup"] = ConfigKeyKind.Scalar,
+        ["tuning.map_keepalive_interval"] = ConfigKeyKind.Scalar,
 
         ["cluster.hostname"] = ConfigKeyKind.Scalar,
         ["cluster.port"] = ConfigKeyKind.Scalar,

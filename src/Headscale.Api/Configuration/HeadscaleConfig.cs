@@ -116,4 +116,7 @@ public sealed record TuningConfig
     public int NodeMapSessionBufferedChannelSize { get; init; } = 30;
     public TimeSpan RegisterCacheExpiration { get; init; } = TimeSpan.FromMinutes(15);
     public TimeSpan RegisterCacheCleanup { get; init; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>Keep-alive interval of map streams; null: Headscale's 50 s plus up to 9 s of jitter.</summary>
+    public TimeSpan? MapKeepAliveInterval { get; init; }
 }

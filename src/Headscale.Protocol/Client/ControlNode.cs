@@ -79,6 +79,66 @@ public sealed class ControlNode : IDisposable
     public Task<RegisterResult> RefreshAsync(CancellationToken cancellationToken) =>
         SendRegisterAsync(new RegisterCall(NodeKey, null, null, null, null, false), cancellationToken);
 
+    /// <summary>
+    /// Opens the map long-poll (<c>Stream: true</c>). The returned stream yields the full map first, then deltas and
+    /// keep-alives. A non-200 answer throws with the server's message.
+    /// </summary>
+    public async Task<MapStream> StreamMapAsync(CancellationToken cancellationToken, bool zstd = true, IReadOnlyList<string>? endpoints = null)
+    {
+        var body = MapRequestBody(stream: true, zstd, omitPeers: false, endpoints);
+        var response = await _transport.PostJsonAsync("/machine/map", body, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            response.Dispose();
+            throw new HttpRequestException($"/machine/map answered {(int)response.StatusCode}: {text.Trim()}", null, response.StatusCode);
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        return new MapStream(response, stream, zstd);
+    }
+
+    /// <summary>A lite update (<c>Stream: false</c>, <c>OmitPeers: true</c>): reports endpoints and Hostinfo.</summary>
+    public async Task<HttpStatusCode> UpdateMapAsync(IReadOnlyList<string> endpoints, CancellationToken cancellationToken)
+    {
+        using var response = await _transport.PostJsonAsync(
+            "/machine/map", MapRequestBody(stream: false, zstd: false, omitPeers: true, endpoints), cancellationToken).ConfigureAwait(false);
+        return response.StatusCode;
+    }
+
+    /// <summary>Routes this node announces in Hostinfo.RoutableIPs from now on.</summary>
+    public IReadOnlyList<string> AnnouncedRoutes { get; set; } = [];
+
+    private ReadOnlyMemory<byte> MapRequestBody(bool stream, bool zstd, bool omitPeers, IReadOnlyList<string>? endpoints)
+    {
+        var body = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(body))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("Version", CapabilityVersion);
+            json.WriteString("NodeKey", NodeKey);
+            json.WriteString("DiscoKey", DiscoKey);
+            json.WriteBoolean("Stream", stream);
+            if (zstd)
+            {
+                json.WriteString("Compress", "zstd");
+            }
+
+            json.WriteBoolean("OmitPeers", omitPeers);
+            json.WriteStartArray("Endpoints");
+            foreach (var endpoint in endpoints ?? [])
+            {
+                json.WriteStringValue(endpoint);
+            }
+
+            json.WriteEndArray();
+            WriteHostinfo(json);
+            json.WriteEndObject();
+        }
+
+        return body.WrittenMemory;
+    }
+
     /// <summary>Sends a raw body to <c>/machine/register</c> (bad-input tests).</summary>
     public async Task<(HttpStatusCode Status, string Body)> PostRawAsync(string path, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
@@ -124,6 +184,17 @@ public sealed class ControlNode : IDisposable
         json.WriteString("IPNVersion", "1.86.2");
         json.WriteString("OS", "linux");
         json.WriteString("Hostname", Hostname);
+        if (AnnouncedRoutes.Count > 0)
+        {
+            json.WriteStartArray("RoutableIPs");
+            foreach (var route in AnnouncedRoutes)
+            {
+                json.WriteStringValue(route);
+            }
+
+            json.WriteEndArray();
+        }
+
         json.WriteEndObject();
     }
 
