@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
 using Headscale.Actors.Nodes.Messages;
@@ -39,6 +40,7 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         Command<NodeQueries.GetNode>(_ => Sender.Tell(_state.Node is { } node
             ? new NodeCommandResult(CommandResult.Ok, node)
             : new NodeCommandResult(CommandResult.Fail(ResultCode.NotFound, Errors.NodeNotFound), null)));
+        Command<NodeQueries.GetNodeVersion>(q => Sender.Tell(new NodeNotifications.NodeChanged(q.Id, LastSequenceNr, _state.Node)));
         Command<NodeConnected>(_ => Timers.Cancel(EphemeralTimerKey));
         Command<NodeDisconnected>(OnDisconnected);
         Command<EphemeralTimeout>(_ => OnEphemeralTimeout());
@@ -66,6 +68,7 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         {
             var e = (INodeEvent)EventTags.Untag(persisted);
             _state = NodeState.Apply(_state, e);
+            Publish(e.Id);
             if (e is NodeDeleted deleted)
             {
                 Timers.Cancel(EphemeralTimerKey);
@@ -87,13 +90,24 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        Persist(EventTags.Tag(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected"))),
-            persisted => _state = NodeState.Apply(_state, (INodeEvent)EventTags.Untag(persisted)));
+        Persist(EventTags.Tag(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected"))), persisted =>
+        {
+            _state = NodeState.Apply(_state, (INodeEvent)EventTags.Untag(persisted));
+            Publish(node.Id);
+        });
         if (node.Ephemeral)
         {
             Timers.StartSingleTimer(EphemeralTimerKey, new EphemeralTimeout(message.Now), _ephemeralTimeout);
         }
     }
+
+    /// <summary>
+    /// Tells every host's network map feed the node's new state (decision 0007). Called only after the
+    /// event is stored; the version lets receivers ignore a copy older than what they hold.
+    /// </summary>
+    private void Publish(NodeId id) =>
+        DistributedPubSub.Get(Context.System).Mediator.Tell(
+            new Publish(NodeNotifications.Topic, new NodeNotifications.NodeChanged(id, LastSequenceNr, _state.Node)));
 
     private void OnEphemeralTimeout()
     {

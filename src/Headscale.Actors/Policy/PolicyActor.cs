@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
 using static Headscale.Actors.Policy.PolicyCommands;
@@ -69,6 +70,8 @@ public sealed class PolicyActor : ReceivePersistentActor
             _state = _state.Apply(e);
             _log.Info("policy version {Version} stored ({Cause})", e.Version, e.Cause);
             sender.Tell(new PolicyResult(PolicyResultCode.Ok, _state.Text, _state.UpdatedAt, _state.Version, ""));
+            DistributedPubSub.Get(Context.System).Mediator.Tell(
+                new Publish(PolicyNotifications.Topic, new PolicyNotifications.PolicyTextChanged(_state.Version, _state.Text)));
             if (LastSequenceNr % SnapshotEvery == 0)
             {
                 SaveSnapshot(_state);

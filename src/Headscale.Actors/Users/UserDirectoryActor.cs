@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Headscale.Actors.Registration;
 using Headscale.Actors.Users.Messages;
 using static Headscale.Actors.Users.Messages.UserCommands;
@@ -36,6 +37,10 @@ public sealed class UserDirectoryActor : DecidingPersistentActor<UserDirectorySt
 
     protected override UserDirectoryState ApplyEvent(UserDirectoryState state, IUserEvent e) =>
         UserDirectoryState.Apply(state, e);
+
+    protected override void AfterPersist(IUserEvent e, UserDirectoryState state) =>
+        DistributedPubSub.Get(Context.System).Mediator.Tell(
+            new Publish(UserNotifications.Topic, new UserNotifications.UserChanged(e.Id, state.Users.GetValueOrDefault(e.Id))));
 
     protected override object Reply(IUserCommand command, CommandResult result, UserDirectoryState state)
     {
