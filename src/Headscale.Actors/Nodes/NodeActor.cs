@@ -1,6 +1,5 @@
 using System.Globalization;
 using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
 using Headscale.Actors.Nodes.Messages;
@@ -36,6 +35,8 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         _ephemeralTimeout = ephemeralTimeout;
 
         Recover<INodeEvent>(e => _state = NodeState.Apply(_state, e));
+        // Journals that keep the tag wrapper (the in-memory one) replay it as written.
+        Recover<Akka.Persistence.Journal.Tagged>(t => _state = NodeState.Apply(_state, (INodeEvent)t.Payload));
         Command<INodeCommand>(command => Handle(command, Sender));
         Command<NodeQueries.GetNode>(_ => Sender.Tell(_state.Node is { } node
             ? new NodeCommandResult(CommandResult.Ok, node)
@@ -106,8 +107,7 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
     /// event is stored; the version lets receivers ignore a copy older than what they hold.
     /// </summary>
     private void Publish(NodeId id) =>
-        DistributedPubSub.Get(Context.System).Mediator.Tell(
-            new Publish(NodeNotifications.Topic, new NodeNotifications.NodeChanged(id, LastSequenceNr, _state.Node)));
+        ClusterNotifications.Publish(Context.System, NodeNotifications.Topic, new NodeNotifications.NodeChanged(id, LastSequenceNr, _state.Node));
 
     private void OnEphemeralTimeout()
     {

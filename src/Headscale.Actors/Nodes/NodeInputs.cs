@@ -23,8 +23,8 @@ public static class NodeInputs
 
     /// <summary>
     /// Parses prefixes into canonical text (<c>10.0.0.0/24</c>, compressed lower-case IPv6), sorted and
-    /// without duplicates. A prefix with host bits set (<c>10.0.0.1/24</c>) is refused, as Go's
-    /// <c>netip.ParsePrefix</c> callers in Headscale expect masked prefixes.
+    /// without duplicates. Host bits are accepted, as Go's <c>netip.ParsePrefix</c> accepts them, and
+    /// masked off (<c>10.0.0.1/24</c> → <c>10.0.0.0/24</c>) so approved and announced routes compare equal.
     /// </summary>
     public static bool TryNormaliseRoutes(IEnumerable<string> routes, string field, out ImmutableArray<string> normalised, out string error)
     {
@@ -40,13 +40,9 @@ public static class NodeInputs
             }
 
             var text = route.AsSpan().Trim();
-            var slash = text.IndexOf('/');
-            if (slash < 0
-                || !IPNetwork.TryParse(text, out var prefix)
-                || !IPAddress.TryParse(text[..slash], out var address)
-                || !address.Equals(prefix.BaseAddress))
+            if (!text.Contains('/') || text.Contains('%') || !IPNetwork.TryParse(text, out var prefix))
             {
-                error = $"{field}: '{route}' is not a valid IP prefix (address/length with no host bits set)";
+                error = $"{field}: '{route}' is not an IP prefix such as 10.0.0.0/24 or fd00::/64";
                 return false;
             }
 

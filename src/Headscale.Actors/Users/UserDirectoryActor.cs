@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Headscale.Actors.Registration;
 using Headscale.Actors.Users.Messages;
 using static Headscale.Actors.Users.Messages.UserCommands;
@@ -39,8 +38,7 @@ public sealed class UserDirectoryActor : DecidingPersistentActor<UserDirectorySt
         UserDirectoryState.Apply(state, e);
 
     protected override void AfterPersist(IUserEvent e, UserDirectoryState state) =>
-        DistributedPubSub.Get(Context.System).Mediator.Tell(
-            new Publish(UserNotifications.Topic, new UserNotifications.UserChanged(e.Id, state.Users.GetValueOrDefault(e.Id))));
+        ClusterNotifications.Publish(Context.System, UserNotifications.Topic, new UserNotifications.UserChanged(e.Id, state.Users.GetValueOrDefault(e.Id)));
 
     protected override object Reply(IUserCommand command, CommandResult result, UserDirectoryState state)
     {

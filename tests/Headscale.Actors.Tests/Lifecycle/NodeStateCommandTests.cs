@@ -40,7 +40,7 @@ public sealed class NodeStateCommandTests
     }
 
     [Theory]
-    [InlineData("10.0.0.1/24")]
+    [InlineData("10.0.0.1")]
     [InlineData("not-a-prefix")]
     [InlineData("10.0.0.0/33")]
     [InlineData("")]
@@ -65,9 +65,12 @@ public sealed class NodeStateCommandTests
         var cleared = Run(state, new SetApprovedRoutes(Id, [], Now, Cli));
         Assert.Empty(cleared.Node!.ApprovedRoutes);
 
-        var bad = NodeState.Decide(state, new SetApprovedRoutes(Id, ["192.168.1.1/24"], Now, Cli));
+        var masked = Run(state, new SetApprovedRoutes(Id, ["192.168.1.1/24"], Now, Cli));
+        Assert.Equal(["192.168.1.0/24"], masked.Node!.ApprovedRoutes);
+
+        var bad = NodeState.Decide(state, new SetApprovedRoutes(Id, ["192.168.1.0/24", "192.168.1.0/40"], Now, Cli));
         Assert.Equal(ResultCode.BadRequest, bad.Result.Code);
-        Assert.StartsWith("routes: '192.168.1.1/24'", bad.Result.Message);
+        Assert.StartsWith("routes: '192.168.1.0/40'", bad.Result.Message);
         Assert.Empty(bad.Events);
     }
 
