@@ -134,7 +134,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             DiscoKey = discoKey == node.DiscoKey ? null : discoKey,
             DerpRegion = homeDerp == node.HomeDerp ? 0 : homeDerp,
         };
-        _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp };
+        // A request without Hostinfo reports no home DERP (0): the known one stays.
+        _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp == 0 ? node.HomeDerp : homeDerp };
         if (patch.Endpoints is null && patch.DiscoKey is null && patch.DerpRegion == 0)
         {
             return [];
