@@ -14,6 +14,8 @@ namespace Headscale.Actors.Nodes;
 /// decided by <see cref="NodeState.Decide"/>, persisted, applied, then answered. It also owns the
 /// ephemeral inactivity timer: armed on <see cref="NodeDisconnected"/>, cancelled on
 /// <see cref="NodeConnected"/>, and on expiry the node deletes itself and releases its registry entry.
+/// After every stored event it publishes its new state (<see cref="NodeNotifications.NodeChanged"/>)
+/// for the network map feeds of all hosts.
 /// </summary>
 public sealed class NodeActor : ReceivePersistentActor, IWithTimers
 {
