@@ -78,7 +78,17 @@ public sealed class SerializationTests : IDisposable
         var entry = new NodeIndexEntry(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "host", "100.64.0.1", "fd7a:115c:a1e0::1", true);
         var node = new Node(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "Host", "host", "100.64.0.1", "fd7a:115c:a1e0::1",
             At.AddDays(1), false, ["tag:a", "tag:b"], Kid, RegisterMethod.AuthKey, At, At, null);
-        var pending = new PendingRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2), TestKeys.Node(2), "desk", null, false, At);
+        var pending = new PendingRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2), TestKeys.Node(2), "desk", null, false, At)
+        {
+            AnnouncedRoutes = ["10.0.0.0/24"],
+        };
+        var described = node with
+        {
+            Hostinfo = "{\"Hostname\":\"Host\",\"RoutableIPs\":[\"10.0.0.0/24\"]}",
+            DiscoKey = "discokey:" + new string('a', 64),
+            AnnouncedRoutes = ["10.0.0.0/24"],
+            ApprovedRoutes = ["10.0.0.0/24", "0.0.0.0/0", "::/0"],
+        };
         return
         [
             CommandResult.Fail(ResultCode.Conflict, "taken"),
@@ -141,6 +151,26 @@ public sealed class SerializationTests : IDisposable
             new NodeEvents.NodeDeleted(Nid, At, Why),
             new NodeEvents.NodeLastSeen(Nid, At, Why),
             new NodeQueries.GetNode(Nid),
+            new NodeCommands.UpdateHostinfo(Nid, "{}", "host", ["10.0.0.0/8"], At, Why),
+            new NodeCommands.UpdateDiscoKey(Nid, "discokey:" + new string('b', 64), At, Why),
+            new NodeCommands.SetApprovedRoutes(Nid, ["10.0.0.0/8", "::/0"], At, Why),
+            new NodeCommands.SetTags(Nid, ["tag:web"], At, Why),
+            new NodeCommands.MoveNode(Nid, new UserId(8), At, Why),
+            new NodeCommands.AssignAddresses(Nid, "", "fd7a:115c:a1e0::9", At, Why),
+            new NodeEvents.HostinfoChanged(Nid, "{\"OS\":\"linux\"}", "host", ["192.168.0.0/16"], At, Why),
+            new NodeEvents.DiscoKeyChanged(Nid, "discokey:" + new string('c', 64), At, Why),
+            new NodeEvents.ApprovedRoutesChanged(Nid, ["0.0.0.0/0", "::/0"], At, Why),
+            new NodeEvents.TagsChanged(Nid, ["tag:a"], ["tag:b", "tag:c"], At, Why),
+            new NodeEvents.NodeMoved(Nid, Uid, new UserId(8), At, Why),
+            new NodeEvents.AddressesAssigned(Nid, "100.64.0.9", "", At, Why),
+            new NodeQueries.GetNodeVersion(Nid),
+            new NodeNotifications.NodeChanged(Nid, 12, described),
+            new NodeRegistryCommands.ChangeOwner(Nid, new UserId(8), At, Why),
+            new NodeRegistryCommands.BackfillAddresses(Nid, At, Why),
+            new NodeRegistryEvents.OwnerChanged(Nid, new UserId(8), At, Why),
+            new NodeRegistryEvents.AddressesBackfilled(Nid, "100.64.0.9", "", At, Why),
+            new UserNotifications.UserChanged(Uid, user),
+            new Headscale.Actors.Policy.PolicyNotifications.PolicyTextChanged(3, "{}"),
             pending,
             new PendingRegistrationCommands.StartRegistration(pending),
             new PendingRegistrationCommands.AwaitRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2)),
@@ -192,6 +222,25 @@ public sealed class SerializationTests : IDisposable
     }
 
     [Fact]
+    public void A_node_stored_before_it_had_hostinfo_and_routes_reads_with_empty_ones()
+    {
+        var node = new Node(Nid, TestKeys.Machine(1), TestKeys.Node(1), Uid, "Host", "host", "100.64.0.1", "", null, false, [], null,
+            RegisterMethod.Cli, At, At, null);
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(node);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(serializer.ToBinary(node))!.AsObject();
+        foreach (var added in new[] { "hostinfo", "discoKey", "announcedRoutes", "approvedRoutes" })
+        {
+            Assert.True(json.Remove(added), added);
+        }
+
+        var back = Assert.IsType<Node>(serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), "node.n"));
+        Assert.Equal("", back.Hostinfo);
+        Assert.Equal("", back.DiscoKey);
+        Assert.Empty(back.AnnouncedRoutes);
+        Assert.Empty(back.ApprovedRoutes);
+    }
+
+    [Fact]
     public void Every_registered_type_has_a_sample_and_a_unique_manifest()
     {
         var sampled = Samples().Select(row => row.Data.GetType()).ToHashSet();
@@ -211,6 +260,12 @@ public sealed class SerializationTests : IDisposable
         Assert.Equal("pak.ec", SerializableTypes.ByType[typeof(PreAuthKeyEvents.PreAuthKeyCreated)].Manifest);
         Assert.Equal("pak.eu", SerializableTypes.ByType[typeof(PreAuthKeyEvents.PreAuthKeyUsed)].Manifest);
         Assert.Equal("usr.ec", SerializableTypes.ByType[typeof(UserEvents.UserCreated)].Manifest);
+        Assert.Equal("node.ehi", SerializableTypes.ByType[typeof(NodeEvents.HostinfoChanged)].Manifest);
+        Assert.Equal("node.ear", SerializableTypes.ByType[typeof(NodeEvents.ApprovedRoutesChanged)].Manifest);
+        Assert.Equal("node.et", SerializableTypes.ByType[typeof(NodeEvents.TagsChanged)].Manifest);
+        Assert.Equal("node.emv", SerializableTypes.ByType[typeof(NodeEvents.NodeMoved)].Manifest);
+        Assert.Equal("node.eip", SerializableTypes.ByType[typeof(NodeEvents.AddressesAssigned)].Manifest);
+        Assert.Equal("node.edk", SerializableTypes.ByType[typeof(NodeEvents.DiscoKeyChanged)].Manifest);
         Assert.Equal(150, HeadscaleSerializer.SerializerId);
     }
 

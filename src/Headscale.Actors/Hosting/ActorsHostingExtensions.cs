@@ -34,6 +34,7 @@ public static class ActorsHostingExtensions
         services.TryAddSingleton<IPolicyValidator, PolicyEngineValidator>();
         services.AddSingleton<IAuditLog, JournalAuditLog>();
         services.AddNodeLifecycleServices();
+        services.AddNetworkMapServices();
         services.AddAkka(options.SystemName, (builder, _) => builder.WithHeadscaleActors(options));
         return services;
     }
@@ -66,6 +67,7 @@ public static class ActorsHostingExtensions
             .WithApiKeyDirectory()
             .WithPolicySingleton()
             .WithNodeLifecycle(options.Domain)
+            .WithNetworkMap(options)
             .AddStartup((system, _) =>
             {
                 if (options.Cluster.SeedNodes.IsEmpty)

@@ -16,6 +16,9 @@ public sealed record HeadscaleActorsOptions
     /// <summary>Prefixes, expiry and registration settings of the node lifecycle.</summary>
     public DomainSettings Domain { get; init; } = new();
 
+    /// <summary>The per-host network map: map settings from the server and the policy source.</summary>
+    public NetworkMapOptions NetworkMap { get; init; } = new();
+
     /// <summary>Directory holding the <c>*.conf</c> HOCON fallbacks; null uses the one beside the binaries.</summary>
     public string? HoconDirectory { get; init; }
 }

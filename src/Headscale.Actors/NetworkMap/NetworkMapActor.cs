@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
+using Headscale.Actors.Nodes;
 using Headscale.Protocol.Tailcfg;
 using static Headscale.Actors.NetworkMap.NetworkMapCommands;
+using static Headscale.Actors.Nodes.Messages.NodeCommands;
 
 namespace Headscale.Actors.NetworkMap;
 
@@ -10,6 +12,10 @@ namespace Headscale.Actors.NetworkMap;
 /// map sessions of the viewers it affects. Online status follows the sessions: a node is online
 /// while it has a stream here, and goes offline <see cref="OfflineGrace"/> after the last one ends
 /// (clients reconnect briefly on network changes; peers should not see that as flapping).
+/// The node entity learns both edges (<see cref="NodeConnected"/> on the first stream,
+/// <see cref="NodeDisconnected"/> once offline) so it records last-seen and runs ephemeral cleanup.
+/// What is persisted comes in as <see cref="NodeUpdated"/>; what lives only here (online, endpoints,
+/// home DERP) is kept across those updates.
 /// </summary>
 public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 {
@@ -21,14 +27,27 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _offlineGrace;
     private readonly Dictionary<long, HashSet<IActorRef>> _sessions = new();
     private readonly string _controlUrl;
+    private readonly IActorRef? _presence;
+    private readonly Func<MapSettings>? _settingsSource;
     private Headscale.Policy.ParsedPolicy? _policy;
 
-    public NetworkMapActor(MapSettings settings, ITailnetPolicy policy, TimeProvider time, TimeSpan? offlineGrace = null, string controlUrl = "")
+    /// <param name="presence">Where <see cref="NodeConnected"/>/<see cref="NodeDisconnected"/> go (the node shard region); null to tell nobody.</param>
+    /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
+    public NetworkMapActor(
+        MapSettings settings,
+        ITailnetPolicy policy,
+        TimeProvider time,
+        TimeSpan? offlineGrace = null,
+        string controlUrl = "",
+        IActorRef? presence = null,
+        Func<MapSettings>? settingsSource = null)
     {
         _state = new NetworkMapState(settings, policy);
         _controlUrl = controlUrl;
         _time = time;
         _offlineGrace = offlineGrace ?? OfflineGrace;
+        _presence = presence;
+        _settingsSource = settingsSource;
 
         Receive<Subscribe>(OnSubscribe);
         Receive<Unsubscribe>(u => Detach(u.NodeId, u.Session));
@@ -44,13 +63,29 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             if (!_sessions.ContainsKey(g.NodeId))
             {
                 Dispatch(_state.SetOnline(g.NodeId, online: false, Now));
+                _presence?.Tell(new NodeDisconnected(new NodeId((ulong)g.NodeId), Now));
             }
         });
         Receive<NodeUpdated>(u =>
         {
-            Recompile(_state.Nodes.Where(n => n.Id != u.View.Id).Append(u.View));
-            Dispatch(_state.Upsert(u.View, Now));
+            var view = KeepLiveState(u.View);
+            Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
+            Dispatch(_state.Upsert(view, Now));
         });
+        Receive<NodesLoaded>(loaded =>
+        {
+            foreach (var view in loaded.Views)
+            {
+                Dispatch(_state.Upsert(KeepLiveState(view), Now));
+            }
+
+            Recompile(_state.Nodes);
+            _log.Info("network map loaded {NodeCount} nodes", loaded.Views.Length);
+        });
+        Receive<GetNodeStatus>(q => Sender.Tell(new NodeStatusList([.. q.NodeIds
+            .Select(_state.Get)
+            .OfType<PeerView>()
+            .Select(n => new NodeStatus(n.Id, n.Online, [.. _state.PrimaryRoutesOf(n.Id)], [.. n.ServedRoutes.Where(PeerView.IsExitRoute)]))])));
         Receive<NodeRemoved>(r =>
         {
             Recompile(_state.Nodes.Where(n => n.Id != r.NodeId));
@@ -96,13 +131,45 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         if (!wasOnline)
         {
             _sessions[subscribe.NodeId] = [];
+            var peersSawOffline = _state.Get(subscribe.NodeId) is { Online: false };
             Dispatch(_state.SetOnline(subscribe.NodeId, online: true, Now));
+            if (peersSawOffline)
+            {
+                // A reconnect within the grace period never went offline: the entity was not told either.
+                _presence?.Tell(new NodeConnected(new NodeId((ulong)subscribe.NodeId), Now));
+            }
+        }
+
+        if (_settingsSource is not null)
+        {
+            _state.Settings = _settingsSource();
         }
 
         _sessions[subscribe.NodeId].Add(subscribe.Session);
         Context.Watch(subscribe.Session);
         subscribe.Session.Tell(_state.Subscribe(subscribe.NodeId, Now));
     }
+
+    /// <summary>Online, endpoints and home DERP are not in the entity's state: a new view of a known node keeps them.</summary>
+    private PeerView KeepLiveState(PeerView view)
+    {
+        if (_state.Get(view.Id) is not { } known)
+        {
+            return view;
+        }
+
+        return view with
+        {
+            Online = known.Online,
+            Endpoints = known.Endpoints,
+            HomeDerp = known.HomeDerp,
+            DiscoKey = view.DiscoKey ?? known.DiscoKey,
+            LastSeen = known.Online ? known.LastSeen : Later(view.LastSeen, known.LastSeen),
+        };
+    }
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a > b ? a : b;
 
     /// <summary>
     /// The compiled policy depends on the node set (aliases resolve to addresses), so a node change

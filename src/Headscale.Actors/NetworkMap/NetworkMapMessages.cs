@@ -23,6 +23,9 @@ public static class NetworkMapCommands
     /// <summary>A node was deleted.</summary>
     public sealed record NodeRemoved(long NodeId);
 
+    /// <summary>The feed's initial load: every node at once, so the policy is compiled once rather than once per node.</summary>
+    public sealed record NodesLoaded(ImmutableArray<PeerView> Views);
+
     /// <summary>Endpoints, disco key or home DERP from a lite map update (not persisted).</summary>
     public sealed record EndpointsUpdated(long NodeId, ImmutableArray<string> Endpoints, string? DiscoKey, int HomeDerp);
 
@@ -36,6 +39,14 @@ public static class NetworkMapCommands
     }
 
     public sealed record MapStatistics(int Nodes, int Viewers, int Sessions);
+
+    /// <summary>Reply: <see cref="NodeStatusList"/> with an entry for each of <paramref name="NodeIds"/> this map knows.</summary>
+    public sealed record GetNodeStatus(ImmutableArray<long> NodeIds);
+
+    /// <summary>What only the network map knows of a node: online (a stream on this host) and the routes it serves as primary.</summary>
+    public sealed record NodeStatus(long NodeId, bool Online, ImmutableArray<string> PrimaryRoutes, ImmutableArray<string> ExitRoutes);
+
+    public sealed record NodeStatusList(ImmutableArray<NodeStatus> Nodes);
 }
 
 /// <summary>Registry key of the host's <see cref="NetworkMapActor"/>.</summary>

@@ -18,7 +18,17 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private readonly Dictionary<long, Viewer> _viewers = new();
     private readonly PrimaryRoutes _primaries = new();
     private ITailnetPolicy _policy = policy;
-    private readonly MapSettings _settings = settings;
+    private MapSettings _settings = settings;
+
+    /// <summary>DERP map, DNS and domain of the next full maps (the DERP map can change while running).</summary>
+    public MapSettings Settings
+    {
+        get => _settings;
+        set => _settings = value;
+    }
+
+    /// <summary>The prefixes for which the node is the elected primary router.</summary>
+    public IEnumerable<string> PrimaryRoutesOf(long nodeId) => _primaries.PrefixesOf(nodeId);
 
     public int NodeCount => _nodes.Count;
 
@@ -124,7 +134,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             DiscoKey = discoKey == node.DiscoKey ? null : discoKey,
             DerpRegion = homeDerp == node.HomeDerp ? 0 : homeDerp,
         };
-        _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp };
+        // A request without Hostinfo reports no home DERP (0): the known one stays.
+        _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp == 0 ? node.HomeDerp : homeDerp };
         if (patch.Endpoints is null && patch.DiscoKey is null && patch.DerpRegion == 0)
         {
             return [];
@@ -233,11 +244,10 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 var visible = _policy.CanSee(self, peer);
                 if (visible)
                 {
-                    if (viewer.Peers.Add(id))
-                    {
-                        newProfiles.Add(peer);
-                    }
-
+                    // Every changed peer comes with its owner's profile, as Headscale sends it: the
+                    // owner may be new to this viewer (a moved node) or renamed.
+                    viewer.Peers.Add(id);
+                    newProfiles.Add(peer);
                     changedPeers.Add(Render(peer, now, isSelf: false));
                 }
                 else if (viewer.Peers.Remove(id))

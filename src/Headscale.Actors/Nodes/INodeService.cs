@@ -36,6 +36,35 @@ public interface INodeService
     /// <summary>The interactive registration with this id, if it is still waiting.</summary>
     Task<PendingRegistration?> GetPendingAsync(string registrationId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores what a client reported in a map request: the Hostinfo (raw JSON, with the host name and
+    /// routable IPs read from it; nothing is written when it did not change) and the disco key.
+    /// BadRequest names the field that is invalid; nothing is stored then.
+    /// </summary>
+    Task<NodeCommandResult> ReportClientStateAsync(NodeId id, ClientReport report, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the admin tags (<c>tag:</c> names). BadRequest names the bad tag; NotFound for an unknown node.</summary>
+    Task<NodeCommandResult> SetTagsAsync(NodeId id, ImmutableArray<string> tags, DateTimeOffset now, Cause cause, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the approved routes (prefixes). BadRequest names the bad prefix; NotFound for an unknown node.</summary>
+    Task<NodeCommandResult> SetApprovedRoutesAsync(NodeId id, ImmutableArray<string> routes, DateTimeOffset now, Cause cause, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives the node to another user (Headscale 0.27 <c>MoveNode</c>). Tags stay as they are: in 0.27
+    /// a tagged node is still owned by a user. NotFound for an unknown node or user.
+    /// </summary>
+    Task<NodeCommandResult> MoveAsync(NodeId id, UserId user, DateTimeOffset now, Cause cause, CancellationToken cancellationToken);
+
+    /// <summary>Assigns missing v4/v6 addresses from the configured prefixes to every node; returns one line per change.</summary>
+    Task<BackfillResult> BackfillAddressesAsync(DateTimeOffset now, Cause cause, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts a made-up interactive registration for user <paramref name="userName"/> into the pending
+    /// registrations (Headscale's <c>DebugCreateNode</c>); <c>nodes register --key</c> then completes it.
+    /// </summary>
+    Task<DebugRegistrationResult> CreateDebugRegistrationAsync(
+        string userName, string registrationId, string hostname, ImmutableArray<string> routes, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>The map session layer reports that the node's stream opened (cancels ephemeral cleanup).</summary>
     Task ReportConnectedAsync(NodeId id, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -43,7 +72,7 @@ public interface INodeService
     Task ReportDisconnectedAsync(NodeId id, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
-internal sealed class NodeService(DomainActors actors, NodeRegistrar registrar, IUserService users) : INodeService
+internal sealed partial class NodeService(DomainActors actors, NodeRegistrar registrar, IUserService users) : INodeService
 {
     /// <summary>How many node entities a listing asks at once.</summary>
     private const int ListParallelism = 32;
@@ -98,6 +127,11 @@ internal sealed class NodeService(DomainActors actors, NodeRegistrar registrar, 
         var spec = new NodeRegistrationSpec(
             pending.MachineKey, pending.NodeKey, user.Id, pending.Hostname, expiry, pending.Ephemeral, [], null, method, now, cause);
         var result = await registrar.RegisterAsync(spec, null, null, cancellationToken);
+        if (result.Node is { } registered && !pending.AnnouncedRoutes.IsDefaultOrEmpty)
+        {
+            result = await AnnounceRoutesAsync(registered, pending.AnnouncedRoutes, now, cause, cancellationToken);
+        }
+
         await actors.PendingAsync<CommandResult>(
             new FinishRegistration(registrationId, result.Node?.Id, result.Result.Succeeded ? "" : result.Result.Message), CancellationToken.None);
         return result;

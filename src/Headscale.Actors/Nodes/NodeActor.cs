@@ -14,6 +14,8 @@ namespace Headscale.Actors.Nodes;
 /// decided by <see cref="NodeState.Decide"/>, persisted, applied, then answered. It also owns the
 /// ephemeral inactivity timer: armed on <see cref="NodeDisconnected"/>, cancelled on
 /// <see cref="NodeConnected"/>, and on expiry the node deletes itself and releases its registry entry.
+/// After every stored event it publishes its new state (<see cref="NodeNotifications.NodeChanged"/>)
+/// for the network map feeds of all hosts.
 /// </summary>
 public sealed class NodeActor : ReceivePersistentActor, IWithTimers
 {
@@ -35,10 +37,13 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         _ephemeralTimeout = ephemeralTimeout;
 
         Recover<INodeEvent>(e => _state = NodeState.Apply(_state, e));
+        // Journals that keep the tag wrapper (the in-memory one) replay it as written.
+        Recover<Akka.Persistence.Journal.Tagged>(t => _state = NodeState.Apply(_state, (INodeEvent)t.Payload));
         Command<INodeCommand>(command => Handle(command, Sender));
         Command<NodeQueries.GetNode>(_ => Sender.Tell(_state.Node is { } node
             ? new NodeCommandResult(CommandResult.Ok, node)
             : new NodeCommandResult(CommandResult.Fail(ResultCode.NotFound, Errors.NodeNotFound), null)));
+        Command<NodeQueries.GetNodeVersion>(q => Sender.Tell(new NodeNotifications.NodeChanged(q.Id, LastSequenceNr, _state.Node)));
         Command<NodeConnected>(_ => Timers.Cancel(EphemeralTimerKey));
         Command<NodeDisconnected>(OnDisconnected);
         Command<EphemeralTimeout>(_ => OnEphemeralTimeout());
@@ -66,6 +71,7 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         {
             var e = (INodeEvent)EventTags.Untag(persisted);
             _state = NodeState.Apply(_state, e);
+            Publish(e.Id);
             if (e is NodeDeleted deleted)
             {
                 Timers.Cancel(EphemeralTimerKey);
@@ -87,13 +93,23 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        Persist(EventTags.Tag(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected"))),
-            persisted => _state = NodeState.Apply(_state, (INodeEvent)EventTags.Untag(persisted)));
+        Persist(EventTags.Tag(new NodeLastSeen(node.Id, message.Now, Cause.System("disconnected"))), persisted =>
+        {
+            _state = NodeState.Apply(_state, (INodeEvent)EventTags.Untag(persisted));
+            Publish(node.Id);
+        });
         if (node.Ephemeral)
         {
             Timers.StartSingleTimer(EphemeralTimerKey, new EphemeralTimeout(message.Now), _ephemeralTimeout);
         }
     }
+
+    /// <summary>
+    /// Tells every host's network map feed the node's new state (decision 0007). Called only after the
+    /// event is stored; the version lets receivers ignore a copy older than what they hold.
+    /// </summary>
+    private void Publish(NodeId id) =>
+        ClusterNotifications.Publish(Context.System, NodeNotifications.Topic, new NodeNotifications.NodeChanged(id, LastSequenceNr, _state.Node));
 
     private void OnEphemeralTimeout()
     {

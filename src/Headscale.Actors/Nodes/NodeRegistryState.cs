@@ -48,6 +48,12 @@ public sealed record NodeRegistryState(
         ReserveNode c => DecideReserve(state, c, addressing, random),
         RebindNode c => DecideRebind(state, c),
         ChangeGivenName c => DecideRename(state, c),
+        ChangeOwner c => !state.Nodes.TryGetValue(c.Id, out var owned)
+            ? Decision<INodeRegistryEvent>.Reject(ResultCode.NotFound, Errors.NodeNotFound)
+            : owned.User == c.User
+                ? Decision<INodeRegistryEvent>.NoOp()
+                : Decision<INodeRegistryEvent>.Accept(new OwnerChanged(c.Id, c.User, c.Now, c.Cause)),
+        BackfillAddresses c => DecideBackfill(state, c, addressing, random),
         ReleaseNode c => state.Nodes.ContainsKey(c.Id)
             ? Decision<INodeRegistryEvent>.Accept(new NodeReleased(c.Id, c.Now, c.Cause))
             : Decision<INodeRegistryEvent>.NoOp(),
@@ -64,6 +70,12 @@ public sealed record NodeRegistryState(
         NodeRebound b => state.Remove(b.Id).Add(state.Nodes[b.Id] with { NodeKey = b.NodeKey, Ephemeral = b.Ephemeral }),
         GivenNameChanged g => state.Remove(g.Id).Add(state.Nodes[g.Id] with { GivenName = g.GivenName }),
         NodeReleased r => state.Remove(r.Id),
+        OwnerChanged o => state.Remove(o.Id).Add(state.Nodes[o.Id] with { User = o.User }),
+        AddressesBackfilled b => state.Remove(b.Id).Add(Backfilled(state.Nodes[b.Id], b)) with
+        {
+            LastIPv4 = b.IPv4.Length > 0 ? b.IPv4 : state.LastIPv4,
+            LastIPv6 = b.IPv6.Length > 0 ? b.IPv6 : state.LastIPv6,
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown registry event"),
     };
 
@@ -100,6 +112,36 @@ public sealed record NodeRegistryState(
         var givenName = GivenNames.Unique(baseName, state.ByGivenName.ContainsKey, state.SuffixHints.GetValueOrDefault(baseName) + 1);
         return Decision<INodeRegistryEvent>.Accept(
             new NodeReserved(c.Id, c.MachineKey, c.NodeKey, c.User, givenName, v4, v6, c.Ephemeral, c.Now, c.Cause));
+    }
+
+    private static NodeIndexEntry Backfilled(NodeIndexEntry entry, AddressesBackfilled b) =>
+        entry with { IPv4 = entry.IPv4.Length > 0 ? entry.IPv4 : b.IPv4, IPv6 = entry.IPv6.Length > 0 ? entry.IPv6 : b.IPv6 };
+
+    private static Decision<INodeRegistryEvent> DecideBackfill(
+        NodeRegistryState state, BackfillAddresses c, AddressingSettings addressing, Random random)
+    {
+        if (!state.Nodes.TryGetValue(c.Id, out var entry))
+        {
+            return Decision<INodeRegistryEvent>.Reject(ResultCode.NotFound, Errors.NodeNotFound);
+        }
+
+        var v4 = "";
+        if (entry.IPv4.Length == 0 && addressing.V4 is { } prefix4
+            && (v4 = AddressAllocator.Allocate(prefix4, state.ByAddress.ContainsKey, state.LastIPv4, addressing.Strategy, random) ?? "").Length == 0)
+        {
+            return Decision<INodeRegistryEvent>.Reject(ResultCode.Conflict, Errors.AddressesExhausted);
+        }
+
+        var v6 = "";
+        if (entry.IPv6.Length == 0 && addressing.V6 is { } prefix6
+            && (v6 = AddressAllocator.Allocate(prefix6, state.ByAddress.ContainsKey, state.LastIPv6, addressing.Strategy, random) ?? "").Length == 0)
+        {
+            return Decision<INodeRegistryEvent>.Reject(ResultCode.Conflict, Errors.AddressesExhausted);
+        }
+
+        return v4.Length == 0 && v6.Length == 0
+            ? Decision<INodeRegistryEvent>.NoOp()
+            : Decision<INodeRegistryEvent>.Accept(new AddressesBackfilled(c.Id, v4, v6, c.Now, c.Cause));
     }
 
     private static Decision<INodeRegistryEvent> DecideRebind(NodeRegistryState state, RebindNode c)

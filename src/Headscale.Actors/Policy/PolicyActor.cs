@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Headscale.Actors.Registration;
 using static Headscale.Actors.Policy.PolicyCommands;
 
 namespace Headscale.Actors.Policy;
@@ -69,6 +70,7 @@ public sealed class PolicyActor : ReceivePersistentActor
             _state = _state.Apply(e);
             _log.Info("policy version {Version} stored ({Cause})", e.Version, e.Cause);
             sender.Tell(new PolicyResult(PolicyResultCode.Ok, _state.Text, _state.UpdatedAt, _state.Version, ""));
+            ClusterNotifications.Publish(Context.System, PolicyNotifications.Topic, new PolicyNotifications.PolicyTextChanged(_state.Version, _state.Text));
             if (LastSequenceNr % SnapshotEvery == 0)
             {
                 SaveSnapshot(_state);

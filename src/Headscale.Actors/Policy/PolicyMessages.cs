@@ -40,6 +40,16 @@ public static class PolicyEvents
     }
 }
 
+/// <summary>What the policy singleton tells the cluster after it stored a new policy.</summary>
+public static class PolicyNotifications
+{
+    /// <summary>DistributedPubSub topic every host's network map feed subscribes to (decision 0007).</summary>
+    public const string Topic = "policy-changes";
+
+    /// <summary>Version <paramref name="Version"/> of the database-mode policy, already validated. Published by <see cref="PolicyActor"/>.</summary>
+    public sealed record PolicyTextChanged(long Version, string Text) : IHeadscaleSerializable;
+}
+
 /// <summary>The current policy text and its version (0 = none yet).</summary>
 public sealed record PolicyState(long Version, string Text, DateTimeOffset? UpdatedAt) : IHeadscaleSerializable
 {

@@ -25,6 +25,11 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
 
     protected abstract TState ApplyEvent(TState state, TEvent e);
 
+    /// <summary>Runs after <paramref name="e"/> is stored and applied (not during recovery): notifications go here.</summary>
+    protected virtual void AfterPersist(TEvent e, TState state)
+    {
+    }
+
     /// <summary>Builds the reply for <paramref name="command"/> once its events (if any) are stored.</summary>
     protected abstract object Reply(TCommand command, CommandResult result, TState state);
 
@@ -41,7 +46,9 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
         var remaining = decision.Events.Count;
         PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
         {
-            State = ApplyEvent(State, (TEvent)EventTags.Untag(persisted));
+            var e = (TEvent)EventTags.Untag(persisted);
+            State = ApplyEvent(State, e);
+            AfterPersist(e, State);
             if (--remaining == 0)
             {
                 sender.Tell(Reply(command, decision.Result, State));

@@ -25,8 +25,8 @@ public interface IRegistrationService
 internal sealed class RegistrationService(DomainActors actors, NodeRegistrar registrar, IUserService users) : IRegistrationService
 {
     private const string RegisterPath = "/register/";
-    private const int RegistrationIdLength = 24;
-    private const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    internal const int RegistrationIdLength = 24;
+    internal const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     /// <summary>The expiry a (re-)registered node gets: a future requested one, else now + node.expiry, else none.</summary>
     public static DateTimeOffset? EffectiveExpiry(DateTimeOffset? requested, DateTimeOffset now, TimeSpan nodeExpiry) =>

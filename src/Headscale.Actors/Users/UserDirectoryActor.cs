@@ -37,6 +37,9 @@ public sealed class UserDirectoryActor : DecidingPersistentActor<UserDirectorySt
     protected override UserDirectoryState ApplyEvent(UserDirectoryState state, IUserEvent e) =>
         UserDirectoryState.Apply(state, e);
 
+    protected override void AfterPersist(IUserEvent e, UserDirectoryState state) =>
+        ClusterNotifications.Publish(Context.System, UserNotifications.Topic, new UserNotifications.UserChanged(e.Id, state.Users.GetValueOrDefault(e.Id)));
+
     protected override object Reply(IUserCommand command, CommandResult result, UserDirectoryState state)
     {
         var id = command switch

@@ -38,6 +38,7 @@ public static class ServerHost
             Database = config.Database,
             Cluster = config.Cluster,
             Domain = DomainSettingsFrom(config),
+            NetworkMap = NetworkMapOptionsFrom(config),
         });
 
         builder.Services.AddHeadscaleManagementApi();
@@ -98,6 +99,36 @@ public static class ServerHost
         EphemeralInactivityTimeout = config.Node.EphemeralInactivityTimeout,
         RegisterCacheExpiration = config.Tuning.RegisterCacheExpiration,
     };
+
+    /// <summary>
+    /// What the network map sends besides the nodes: the DNS config and the DERP map (re-encoded only
+    /// when the provider replaced it), and where the policy comes from.
+    /// </summary>
+    public static NetworkMapOptions NetworkMapOptionsFrom(HeadscaleConfig config)
+    {
+        var dns = ControlPlane.DnsConfigBuilder.Build(config.Dns, config.Prefixes, config.Dns.ExtraRecords);
+        Headscale.Derp.Map.DerpMap? encodedDerp = null;
+        Headscale.Actors.NetworkMap.MapSettings? settings = null;
+        return new NetworkMapOptions
+        {
+            Settings = services =>
+            {
+                var derp = services.GetService<Headscale.Derp.Map.DerpMapProvider>()?.Current;
+                if (settings is null || !ReferenceEquals(derp, encodedDerp))
+                {
+                    encodedDerp = derp;
+                    var derpJson = derp is null ? "{}"u8.ToArray() : Headscale.Derp.Map.DerpMapLoader.ToJson(derp);
+                    settings = new Headscale.Actors.NetworkMap.MapSettings(config.Dns.BaseDomain, derpJson, dns, DisableLogTail: !config.LogtailEnabled);
+                }
+
+                return settings;
+            },
+            PolicySource = config.Policy.Mode == PolicyMode.Database
+                ? Headscale.Actors.NetworkMap.NetworkMapPolicySource.Database
+                : string.IsNullOrEmpty(config.Policy.Path) ? Headscale.Actors.NetworkMap.NetworkMapPolicySource.None : Headscale.Actors.NetworkMap.NetworkMapPolicySource.File,
+            PolicyPath = config.Policy.Path,
+        };
+    }
 
     /// <summary>Prepares the journal database before the actor system starts (SQLite directory and WAL).</summary>
     public static Task PrepareAsync(WebApplication app, CancellationToken cancellationToken) =>

@@ -62,6 +62,7 @@ public sealed class LifecycleHost : IAsyncLifetime
             {
                 Database = new DatabaseSettings { Kind = DatabaseKind.Sqlite, SqlitePath = _directory.File("journal.db") },
                 Domain = _settings,
+                NetworkMap = new NetworkMapOptions { OfflineGrace = TimeSpan.FromMilliseconds(200) },
             }))
             .Build();
         await _host.Services.GetRequiredService<JournalDatabase>().PrepareAsync(TestContext.Current.CancellationToken);

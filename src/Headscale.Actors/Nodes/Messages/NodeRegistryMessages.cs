@@ -55,6 +55,15 @@ public static class NodeRegistryCommands
     /// <summary>Frees the node's key, addresses and name (node deleted, or a registration compensated). NoOp if unknown.</summary>
     public sealed record ReleaseNode(NodeId Id, DateTimeOffset Now, Cause Cause) : INodeRegistryCommand;
 
+    /// <summary>Moves the node to another user (MoveNode); the sender checked the user exists. NotFound for an unknown node.</summary>
+    public sealed record ChangeOwner(NodeId Id, UserId User, DateTimeOffset Now, Cause Cause) : INodeRegistryCommand;
+
+    /// <summary>
+    /// Allocates the addresses the node lacks for the configured prefixes (a prefix added after it
+    /// registered). NoOp when it has all; Conflict when a prefix is full.
+    /// </summary>
+    public sealed record BackfillAddresses(NodeId Id, DateTimeOffset Now, Cause Cause) : INodeRegistryCommand;
+
     public sealed record NodeRegistryResult(CommandResult Result, NodeIndexEntry? Entry) : IHeadscaleSerializable;
 }
 
@@ -70,6 +79,11 @@ public static class NodeRegistryEvents
     public sealed record GivenNameChanged(NodeId Id, string GivenName, DateTimeOffset At, Cause Cause) : INodeRegistryEvent;
 
     public sealed record NodeReleased(NodeId Id, DateTimeOffset At, Cause Cause) : INodeRegistryEvent;
+
+    public sealed record OwnerChanged(NodeId Id, UserId User, DateTimeOffset At, Cause Cause) : INodeRegistryEvent;
+
+    /// <summary>Addresses given to a node that lacked them; an empty one was not assigned.</summary>
+    public sealed record AddressesBackfilled(NodeId Id, string IPv4, string IPv6, DateTimeOffset At, Cause Cause) : INodeRegistryEvent;
 }
 
 /// <summary>Queries to the node registry; each is answered with <see cref="NodeIndexList"/>.</summary>

@@ -11,7 +11,11 @@ public sealed record PendingRegistration(
     string Hostname,
     DateTimeOffset? RequestedExpiry,
     bool Ephemeral,
-    DateTimeOffset CreatedAt) : IHeadscaleSerializable;
+    DateTimeOffset CreatedAt) : IHeadscaleSerializable
+{
+    /// <summary>Routes the node announces once registered (set by <c>DebugCreateNode</c>; real clients report theirs in Hostinfo).</summary>
+    public System.Collections.Immutable.ImmutableArray<string> AnnouncedRoutes { get; init => field = value.IsDefault ? [] : value; } = [];
+}
 
 /// <summary>How an interactive registration ended, as a waiting follow-up request learns it.</summary>
 public enum RegistrationVerdictKind

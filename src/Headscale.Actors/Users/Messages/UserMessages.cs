@@ -60,3 +60,13 @@ public static class UserQueries
 
     public sealed record UserList(ImmutableArray<User> Users) : IHeadscaleSerializable;
 }
+
+/// <summary>What the user directory tells the cluster after it persisted a change.</summary>
+public static class UserNotifications
+{
+    /// <summary>DistributedPubSub topic every host's network map feed subscribes to (decision 0007).</summary>
+    public const string Topic = "user-changes";
+
+    /// <summary>The user after a change; null once deleted. Published by <see cref="UserDirectoryActor"/> after each persisted event.</summary>
+    public sealed record UserChanged(UserId Id, User? User) : IHeadscaleSerializable;
+}

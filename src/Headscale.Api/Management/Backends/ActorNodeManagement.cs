@@ -1,25 +1,40 @@
 using Google.Protobuf.WellKnownTypes;
+using Headscale.Actors.NetworkMap;
 using Headscale.Actors.Nodes;
 using Headscale.Actors.Nodes.Messages;
 using Headscale.Actors.Users;
 using Headscale.Management.V1;
 using DomainNode = Headscale.Actors.Nodes.Messages.Node;
+using DomainUser = Headscale.Actors.Users.Messages.User;
 using DomainRegisterMethod = Headscale.Actors.Nodes.Messages.RegisterMethod;
 using Node = Headscale.Management.V1.Node;
+using NodeStatus = Headscale.Actors.NetworkMap.NetworkMapCommands.NodeStatus;
 using RegisterMethod = Headscale.Management.V1.RegisterMethod;
 
 namespace Headscale.Api.Management.Backends;
 
 /// <summary>
-/// Nodes over the node entities and registry. Tags, approved routes, moving and IP backfill
-/// need node state the domain does not hold yet (tags set by an admin, announced and approved
-/// routes) and answer Unimplemented rather than pretend.
+/// Nodes over the node entities and registry, in Headscale 0.27's shapes. Online status and
+/// primary routes come from this host's network map.
 /// </summary>
-public sealed class ActorNodeManagement(INodeService nodes, IUserService users, TimeProvider time, ManagementCaller caller) : INodeManagement
+public sealed class ActorNodeManagement(INodeService nodes, IUserService users, INetworkMapStatus map, TimeProvider time, ManagementCaller caller) : INodeManagement
 {
+    /// <summary>Which RPC a node is shown for: 0.27 fills <c>valid_tags</c> and <c>subnet_routes</c> differently per call.</summary>
+    private enum View
+    {
+        /// <summary>GetNode and most replies: no valid tags, no subnet routes.</summary>
+        Plain,
+
+        /// <summary>ListNodes: valid tags, and primary plus exit routes as subnet routes.</summary>
+        Listed,
+
+        /// <summary>SetApprovedRoutes: primary routes only as subnet routes.</summary>
+        Approved,
+    }
+
     public async Task<ManagementResult<GetNodeResponse>> GetNodeAsync(GetNodeRequest request, CancellationToken cancellationToken) =>
         await nodes.GetAsync(new NodeId(request.NodeId), cancellationToken) is { } node
-            ? new GetNodeResponse { Node = await ToProtoAsync(node, cancellationToken) }
+            ? new GetNodeResponse { Node = await ToProtoAsync(node, View.Plain, cancellationToken) }
             : ManagementError.NotFound("node not found");
 
     public async Task<ManagementResult<ListNodesResponse>> ListNodesAsync(ListNodesRequest request, CancellationToken cancellationToken)
@@ -35,12 +50,11 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
             filter = user.Id;
         }
 
+        var listed = (await nodes.ListAsync(filter, cancellationToken)).OrderBy(n => n.Id.Value).ToList();
+        var status = await map.GetAsync([.. listed.Select(n => (long)n.Id.Value)], cancellationToken);
+        var owners = (await users.ListAsync(cancellationToken)).ToDictionary(u => u.Id);
         var response = new ListNodesResponse();
-        foreach (var node in (await nodes.ListAsync(filter, cancellationToken)).OrderBy(n => n.Id.Value))
-        {
-            response.Nodes.Add(await ToProtoAsync(node, cancellationToken));
-        }
-
+        response.Nodes.AddRange(listed.Select(n => ToProto(n, owners.GetValueOrDefault(n.User), status.GetValueOrDefault((long)n.Id.Value), View.Listed)));
         return response;
     }
 
@@ -48,7 +62,7 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
     {
         var result = await nodes.ExpireAsync(new NodeId(request.NodeId), request.Expiry?.ToDateTimeOffset(), time.GetUtcNow(), caller.Current, cancellationToken);
         return result.Node is { } node && result.Result.Succeeded
-            ? new ExpireNodeResponse { Node = await ToProtoAsync(node, cancellationToken) }
+            ? new ExpireNodeResponse { Node = await ToProtoAsync(node, View.Plain, cancellationToken) }
             : ResultMapping.ToError(result.Result);
     }
 
@@ -62,7 +76,7 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
     {
         var result = await nodes.RenameAsync(new NodeId(request.NodeId), request.NewName, time.GetUtcNow(), caller.Current, cancellationToken);
         return result.Node is { } node && result.Result.Succeeded
-            ? new RenameNodeResponse { Node = await ToProtoAsync(node, cancellationToken) }
+            ? new RenameNodeResponse { Node = await ToProtoAsync(node, View.Plain, cancellationToken) }
             : ResultMapping.ToError(result.Result);
     }
 
@@ -70,39 +84,100 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
     {
         var result = await nodes.RegisterPendingAsync(request.Key, request.User, time.GetUtcNow(), caller.Current, cancellationToken);
         return result.Node is { } node && result.Result.Succeeded
-            ? new RegisterNodeResponse { Node = await ToProtoAsync(node, cancellationToken) }
+            ? new RegisterNodeResponse { Node = await ToProtoAsync(node, View.Plain, cancellationToken) }
             : ResultMapping.ToError(result.Result);
     }
 
-    public Task<ManagementResult<SetTagsResponse>> SetTagsAsync(SetTagsRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<ManagementResult<SetTagsResponse>>(ManagementError.Unimplemented("SetTags"));
+    public async Task<ManagementResult<SetTagsResponse>> SetTagsAsync(SetTagsRequest request, CancellationToken cancellationToken)
+    {
+        var result = await nodes.SetTagsAsync(new NodeId(request.NodeId), [.. request.Tags], time.GetUtcNow(), caller.Current, cancellationToken);
+        return result.Node is { } node && result.Result.Succeeded
+            ? new SetTagsResponse { Node = await ToProtoAsync(node, View.Plain, cancellationToken) }
+            : ResultMapping.ToError(result.Result);
+    }
 
-    public Task<ManagementResult<SetApprovedRoutesResponse>> SetApprovedRoutesAsync(SetApprovedRoutesRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<ManagementResult<SetApprovedRoutesResponse>>(ManagementError.Unimplemented("SetApprovedRoutes"));
+    public async Task<ManagementResult<SetApprovedRoutesResponse>> SetApprovedRoutesAsync(SetApprovedRoutesRequest request, CancellationToken cancellationToken)
+    {
+        var result = await nodes.SetApprovedRoutesAsync(new NodeId(request.NodeId), [.. request.Routes], time.GetUtcNow(), caller.Current, cancellationToken);
+        return result.Node is { } node && result.Result.Succeeded
+            ? new SetApprovedRoutesResponse { Node = await ToProtoAsync(node, View.Approved, cancellationToken) }
+            : ResultMapping.ToError(result.Result);
+    }
 
-    public Task<ManagementResult<MoveNodeResponse>> MoveNodeAsync(MoveNodeRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<ManagementResult<MoveNodeResponse>>(ManagementError.Unimplemented("MoveNode"));
+    public async Task<ManagementResult<MoveNodeResponse>> MoveNodeAsync(MoveNodeRequest request, CancellationToken cancellationToken)
+    {
+        var result = await nodes.MoveAsync(new NodeId(request.NodeId), new UserId(request.User), time.GetUtcNow(), caller.Current, cancellationToken);
+        return result.Node is { } node && result.Result.Succeeded
+            ? new MoveNodeResponse { Node = await ToProtoAsync(node, View.Plain, cancellationToken) }
+            : ResultMapping.ToError(result.Result);
+    }
 
-    public Task<ManagementResult<BackfillNodeIPsResponse>> BackfillNodeIPsAsync(BackfillNodeIPsRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<ManagementResult<BackfillNodeIPsResponse>>(ManagementError.Unimplemented("BackfillNodeIPs"));
+    public async Task<ManagementResult<BackfillNodeIPsResponse>> BackfillNodeIPsAsync(BackfillNodeIPsRequest request, CancellationToken cancellationToken)
+    {
+        // The request validation refuses an unconfirmed call too; this keeps the backend safe on its own.
+        if (!request.Confirmed)
+        {
+            return ManagementError.InvalidArgument("confirmed must be true to backfill node IPs");
+        }
 
-    public Task<ManagementResult<DebugCreateNodeResponse>> DebugCreateNodeAsync(DebugCreateNodeRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<ManagementResult<DebugCreateNodeResponse>>(ManagementError.Unimplemented("DebugCreateNode"));
+        var result = await nodes.BackfillAddressesAsync(time.GetUtcNow(), caller.Current, cancellationToken);
+        if (!result.Result.Succeeded)
+        {
+            return ResultMapping.ToError(result.Result);
+        }
 
-    private async Task<Node> ToProtoAsync(DomainNode node, CancellationToken cancellationToken)
+        var response = new BackfillNodeIPsResponse();
+        response.Changes.AddRange(result.Changes);
+        return response;
+    }
+
+    public async Task<ManagementResult<DebugCreateNodeResponse>> DebugCreateNodeAsync(DebugCreateNodeRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var result = await nodes.CreateDebugRegistrationAsync(request.User, request.Key, request.Name, [.. request.Routes], now, cancellationToken);
+        if (result.Registration is not { } pending || result.User is not { } user || !result.Result.Succeeded)
+        {
+            return ResultMapping.ToError(result.Result);
+        }
+
+        // Not a node yet: Headscale answers with the made-up node waiting in the registration cache.
+        var proto = new Node
+        {
+            MachineKey = pending.MachineKey.Value,
+            NodeKey = pending.NodeKey.Value,
+            Name = pending.Hostname,
+            GivenName = pending.Hostname,
+            User = ActorUserManagement.ToProto(user),
+            CreatedAt = Timestamp.FromDateTimeOffset(now),
+            LastSeen = Timestamp.FromDateTimeOffset(now),
+            RegisterMethod = RegisterMethod.Cli,
+        };
+        proto.AvailableRoutes.AddRange(pending.AnnouncedRoutes);
+        return new DebugCreateNodeResponse { Node = proto };
+    }
+
+    private async Task<Node> ToProtoAsync(DomainNode node, View view, CancellationToken cancellationToken)
     {
         var user = await users.GetAsync(node.User, cancellationToken);
+        var status = (await map.GetAsync([(long)node.Id.Value], cancellationToken)).GetValueOrDefault((long)node.Id.Value);
+        return ToProto(node, user, status, view);
+    }
+
+    private static Node ToProto(DomainNode node, DomainUser? user, NodeStatus? status, View view)
+    {
         var proto = new Node
         {
             Id = node.Id.Value,
             MachineKey = node.MachineKey.Value,
             NodeKey = node.NodeKey.Value,
+            DiscoKey = node.DiscoKey,
             Name = node.Hostname,
             GivenName = node.GivenName,
             User = user is null ? null : ActorUserManagement.ToProto(user),
             CreatedAt = Timestamp.FromDateTimeOffset(node.CreatedAt),
             LastSeen = node.LastSeen is { } seen ? Timestamp.FromDateTimeOffset(seen) : null,
             Expiry = node.Expiry is { } expiry ? Timestamp.FromDateTimeOffset(expiry) : null,
+            Online = status?.Online ?? false,
             RegisterMethod = node.Method switch
             {
                 DomainRegisterMethod.AuthKey => RegisterMethod.AuthKey,
@@ -113,8 +188,20 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
         proto.IpAddresses.AddRange(new[] { node.IPv4, node.IPv6 }.Where(a => a.Length > 0));
         var tags = node.Tags.IsDefault ? [] : node.Tags;
         proto.ForcedTags.AddRange(tags);
-        proto.ValidTags.AddRange(tags);
         proto.Tags.AddRange(tags);
+        proto.ApprovedRoutes.AddRange(node.ApprovedRoutes);
+        proto.AvailableRoutes.AddRange(node.AnnouncedRoutes);
+        switch (view)
+        {
+            case View.Listed:
+                proto.ValidTags.AddRange(tags);
+                proto.SubnetRoutes.AddRange((status?.PrimaryRoutes ?? []).Concat(status?.ExitRoutes ?? []));
+                break;
+            case View.Approved:
+                proto.SubnetRoutes.AddRange(status?.PrimaryRoutes ?? []);
+                break;
+        }
+
         return proto;
     }
 }

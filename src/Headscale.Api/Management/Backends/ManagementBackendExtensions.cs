@@ -15,6 +15,7 @@ public static class ManagementBackendExtensions
         services.AddSingleton<IUserManagement, ActorUserManagement>();
         services.AddSingleton<IPreAuthKeyManagement, ActorPreAuthKeyManagement>();
         services.AddSingleton<INodeManagement, ActorNodeManagement>();
+        services.AddSingleton<ControlPlane.IMapNodeDirectory, ControlPlane.ActorMapNodeDirectory>();
         return services;
     }
 }
