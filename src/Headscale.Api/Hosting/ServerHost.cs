@@ -46,6 +46,9 @@ public static class ServerHost
         DerpRelay.DerpWiring.AddDerpFromConfig(builder.Services, config);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
+        builder.Services.AddSingleton(new MapSessionOptions(
+            config.Tuning.NodeMapSessionBufferedChannelSize,
+            config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval));
         // After Kestrel: its sockets transport is only added when no other listener factory is registered yet.
         builder.Services.AddTs2021Transport();
 
@@ -79,6 +82,7 @@ public static class ServerHost
         app.MapRegisterPage();
         app.MapTs2021();
         app.MapMachineRegister();
+        app.MapMachineMap(static context => context.GetControlConnection()?.MachineKey.ToString());
         if (config.MetricsListenAddress is not null)
         {
             app.MapMetrics().WithMetadata(new ServedOnAttribute(ListenerKind.Metrics));

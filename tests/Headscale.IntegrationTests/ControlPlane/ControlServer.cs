@@ -46,6 +46,16 @@ public class ControlServer : IAsyncLifetime
     public ControlNode NewNode(string? hostname = null, ushort version = ControlNode.DefaultCapabilityVersion) =>
         new(Url, NoiseKey, hostname ?? UniqueName("host"), version);
 
+    /// <summary>A node registered with a fresh single-use key of <paramref name="user"/>.</summary>
+    public async Task<ControlNode> RegisteredNodeAsync(User user, string? hostname = null, IReadOnlyList<string>? routes = null)
+    {
+        var node = NewNode(hostname);
+        node.AnnouncedRoutes = routes ?? [];
+        var result = await node.RegisterAsync(await CreateKeyAsync(user), Ct);
+        Assert.True(result.Succeeded, result.RawBody);
+        return node;
+    }
+
     public async Task<User> CreateUserAsync(string prefix = "user") =>
         (await Admin.CreateUserAsync(new CreateUserRequest { Name = UniqueName(prefix) }, cancellationToken: Ct)).User;
 
