@@ -14,7 +14,8 @@ public sealed record AuditEntry(
     string Actor,
     string Subject,
     string Detail,
-    string Outcome);
+    string Outcome,
+    string Via = "");
 
 /// <summary>Filters for reading the audit log; every field is optional. Pages follow <see cref="AfterOffset"/>.</summary>
 public sealed record AuditQuery
@@ -67,7 +68,7 @@ internal sealed class JournalAuditLog(ActorSystem system) : IAuditLog
 
     private static AuditEntry? ToEntry(EventEnvelope envelope) =>
         LifecycleAudit.Describe(envelope.Event) is { } d
-            ? new AuditEntry(((Sequence)envelope.Offset).Value, d.At, d.Kind, Actor(d.Cause), d.Subject, d.Detail, "ok")
+            ? new AuditEntry(((Sequence)envelope.Offset).Value, d.At, d.Kind, Actor(d.Cause), d.Subject, d.Detail, d.Outcome, d.Cause.Via)
             : null;
 
     /// <summary><c>Cli</c>, <c>Api:abcdefg</c>: the kind, and the detail when there is one.</summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Headscale.Actors.Observability;
 
 namespace Headscale.Actors.Registration;
 
@@ -39,13 +40,27 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
         }
 
         var remaining = decision.Events.Count;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
         {
+            HeadscaleMetrics.RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             State = ApplyEvent(State, (TEvent)EventTags.Untag(persisted));
             if (--remaining == 0)
             {
                 sender.Tell(Reply(command, decision.Result, State));
             }
         });
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        HeadscaleMetrics.JournalWriteFailures.Add(1);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        HeadscaleMetrics.JournalWriteFailures.Add(1);
+        base.OnPersistRejected(cause, @event, sequenceNr);
     }
 }

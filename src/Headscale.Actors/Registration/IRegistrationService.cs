@@ -34,6 +34,27 @@ internal sealed class RegistrationService(DomainActors actors, NodeRegistrar reg
 
     public async Task<RegisterOutcome> RegisterAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var outcome = await DecideRegistrationAsync(machineKey, request, now, cancellationToken);
+        Observability.HeadscaleMetrics.RecordRegistration(MetricMethod(request, now), MetricResult(outcome));
+        return outcome;
+    }
+
+    /// <summary>The <c>method</c> label: what the client asked for, from a closed set.</summary>
+    private static string MetricMethod(RegisterRequestModel request, DateTimeOffset now) =>
+        request.Expiry is { } requested && requested < now ? "logout"
+        : request.AuthKey.Length > 0 ? "preauthkey"
+        : request.Followup.Length > 0 ? "followup"
+        : "interactive";
+
+    /// <summary>The <c>result</c> label: ok, logged_out, needs_auth or error.</summary>
+    private static string MetricResult(RegisterOutcome outcome) =>
+        outcome.Error.Length > 0 ? "error"
+        : outcome.AuthUrl.Length > 0 ? "needs_auth"
+        : outcome.NodeKeyExpired ? "logged_out"
+        : "ok";
+
+    private async Task<RegisterOutcome> DecideRegistrationAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         if (request.Expiry is { } requested && requested < now)
         {
             return await LogoutAsync(machineKey, request, requested, now, cancellationToken);

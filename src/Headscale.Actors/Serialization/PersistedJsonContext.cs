@@ -36,6 +36,7 @@ namespace Headscale.Actors.Serialization;
 [JsonSerializable(typeof(PolicyCommands.PolicyResult))]
 [JsonSerializable(typeof(PolicyState))]
 [JsonSerializable(typeof(PolicyEvents.PolicyChanged))]
+[JsonSerializable(typeof(Auditing.AuditEvents.ApiAuthenticationFailed))]
 // Node lifecycle (decision 0500).
 [JsonSerializable(typeof(CommandResult))]
 [JsonSerializable(typeof(User))]

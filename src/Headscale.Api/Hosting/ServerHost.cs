@@ -1,10 +1,12 @@
 using Headscale.Actors.Addressing;
+using Headscale.Actors.Auditing;
 using Headscale.Actors.Hosting;
 using Headscale.Actors.Persistence;
 using Headscale.Api.Configuration;
 using Headscale.Api.Endpoints;
 using Headscale.Api.Management;
 using Headscale.Api.Management.Backends;
+using Headscale.Api.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -39,6 +41,12 @@ public static class ServerHost
 
         builder.Services.AddHeadscaleManagementApi();
         builder.Services.AddManagementBackends();
+        builder.Services.AddHeadscaleAuditRecorder();
+        if (config.MetricsListenAddress is not null)
+        {
+            builder.Services.AddHeadscaleMetrics();
+        }
+
         DerpRelay.DerpWiring.AddDerpFromConfig(builder.Services, config);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
@@ -73,6 +81,7 @@ public static class ServerHost
         app.MapRegisterPage();
         if (config.MetricsListenAddress is not null)
         {
+            app.StartHeadscaleMetrics();
             app.MapMetrics().WithMetadata(new ServedOnAttribute(ListenerKind.Metrics));
         }
 
