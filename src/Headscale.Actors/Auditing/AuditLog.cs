@@ -53,12 +53,12 @@ internal sealed class JournalAuditLog(ActorSystem system) : IAuditLog
         {
             var entries = await journal
                 .CurrentEventsByTag(tag, Offset.Sequence(query.AfterOffset))
-                .Select(e => ToEntry(e))
-                .Where(e => e is not null && Matches(e, query))
+                // A stream element must never be null: events that are not entries (last-seen) are dropped here.
+                .SelectMany(e => ToEntry(e) is { } entry && Matches(entry, query) ? [entry] : Array.Empty<AuditEntry>())
                 .Take(limit + 1)
-                .RunWith(Sink.Seq<AuditEntry?>(), system.Materializer())
+                .RunWith(Sink.Seq<AuditEntry>(), system.Materializer())
                 .WaitAsync(cancellationToken);
-            merged.AddRange(entries.OfType<AuditEntry>());
+            merged.AddRange(entries);
         }
 
         var sorted = merged.OrderBy(e => e.Offset).Take(limit + 1).ToList();

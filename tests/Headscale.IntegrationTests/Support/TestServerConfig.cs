@@ -11,6 +11,7 @@ public sealed class TestServerConfig : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
         Port = TestPorts.GetFree();
         MetricsPort = TestPorts.GetFree();
+        GrpcPort = TestPorts.GetFree();
     }
 
     public string Directory { get; }
@@ -18,6 +19,14 @@ public sealed class TestServerConfig : IDisposable
     public int Port { get; }
 
     public int MetricsPort { get; }
+
+    public int GrpcPort { get; }
+
+    /// <summary>The local CLI's socket (unix_socket's default under the working directory).</summary>
+    public string SocketPath => Path.Combine(Directory, "data", "headscale.sock");
+
+    /// <summary>null: metrics_listen_addr is left out of the file (its default applies).</summary>
+    public string? MetricsListenAddress { get; set; } = "";
 
     /// <summary>Extra YAML appended to the generated file (e.g. a database section).</summary>
     public string Extra { get; set; } = "";
@@ -46,8 +55,12 @@ public sealed class TestServerConfig : IDisposable
         var yaml = new StringBuilder();
         yaml.AppendLine($"server_url: http://127.0.0.1:{Port}");
         yaml.AppendLine($"listen_addr: 127.0.0.1:{Port}");
-        yaml.AppendLine($"metrics_listen_addr: 127.0.0.1:{MetricsPort}");
-        yaml.AppendLine($"grpc_listen_addr: 127.0.0.1:{TestPorts.GetFree()}");
+        if (MetricsListenAddress is not null)
+        {
+            yaml.AppendLine($"metrics_listen_addr: {(MetricsListenAddress.Length > 0 ? MetricsListenAddress : $"127.0.0.1:{MetricsPort}")}");
+        }
+
+        yaml.AppendLine($"grpc_listen_addr: 127.0.0.1:{GrpcPort}");
         yaml.AppendLine("noise:");
         yaml.AppendLine("  private_key_path: noise_private.key");
         yaml.AppendLine("log:");
