@@ -42,6 +42,8 @@ public sealed partial class ObservabilityTests
         }
 
         await server.Http.GetStringAsync("/health", Ct);
+        var health = await CliProcess.RunAsync(config.Directory, Ct, "health", "-c", config.ConfigPath);
+        Assert.True(health.ExitCode == 0 && health.Stdout.Contains("healthy: the database is reachable", StringComparison.Ordinal), health.Stdout + health.Stderr);
         var text = await metrics.GetStringAsync("/metrics", Ct);
         var after = Parse(text);
 
@@ -59,6 +61,8 @@ public sealed partial class ObservabilityTests
         Assert.Contains(after.Keys, k => k.StartsWith("dotnet_gc_heap_allocated_bytes_total", StringComparison.Ordinal));
         Assert.DoesNotContain("metrics-user", text);
         Assert.DoesNotContain(key, text);
+        // One log line per request with the route template, the status and the duration.
+        Assert.Matches(@"GET /api/v1/user 401 \d+\.\dms", server.Output);
     }
 
     [Fact]
