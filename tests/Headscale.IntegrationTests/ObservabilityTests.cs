@@ -19,7 +19,11 @@ public sealed partial class ObservabilityTests
     [Fact]
     public async Task Scrape_after_a_workload_passes_promtool_and_the_main_counters_move()
     {
-        using var config = new TestServerConfig { Extra = "policy:\n  mode: database\n" };
+        var stunPort = TestPorts.GetFree();
+        using var config = new TestServerConfig
+        {
+            Extra = $"policy:\n  mode: database\nderp:\n  server:\n    enabled: true\n    stun_listen_addr: 127.0.0.1:{stunPort}\n",
+        };
         await using var server = await ServerProcess.StartAsync(config, Ct);
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort}") };
         var before = Parse(await metrics.GetStringAsync("/metrics", Ct));
@@ -42,6 +46,7 @@ public sealed partial class ObservabilityTests
         }
 
         await server.Http.GetStringAsync("/health", Ct);
+        await StunBindingAsync(stunPort);
         var health = await CliProcess.RunAsync(config.Directory, Ct, "health", "-c", config.ConfigPath);
         Assert.True(health.ExitCode == 0 && health.Stdout.Contains("healthy: the database is reachable", StringComparison.Ordinal), health.Stdout + health.Stderr);
         var text = await metrics.GetStringAsync("/metrics", Ct);
@@ -56,6 +61,7 @@ public sealed partial class ObservabilityTests
         AssertMoved(before, after, """headscale_grpc_calls_total{method="ListUsers",code="OK"}""");
         AssertMoved(before, after, """headscale_api_authentication_failures_total{reason="wrong-secret"}""");
         AssertMoved(before, after, "headscale_journal_write_duration_seconds_count");
+        AssertMoved(before, after, """headscale_derp_stun_requests_total{result="answered"}""");
         Assert.Equal(1, after["""headscale_cluster_members{status="up"}"""]);
         Assert.True(after.ContainsKey("process_cpu_seconds_total"));
         Assert.Contains(after.Keys, k => k.StartsWith("dotnet_gc_heap_allocated_bytes_total", StringComparison.Ordinal));
@@ -86,6 +92,20 @@ public sealed partial class ObservabilityTests
         using var outside = new TcpClient();
         var refused = await Assert.ThrowsAsync<SocketException>(async () => await outside.ConnectAsync(other!, server.MetricsPort, Ct));
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    /// <summary>One STUN binding request to the embedded DERP server's STUN port, answered.</summary>
+    private static async Task StunBindingAsync(int port)
+    {
+        using var udp = new UdpClient(AddressFamily.InterNetwork);
+        var request = new byte[64];
+        var transaction = System.Security.Cryptography.RandomNumberGenerator.GetBytes(Headscale.Derp.Stun.StunMessage.TransactionIdLength);
+        var length = Headscale.Derp.Stun.StunMessage.WriteBindingRequest(request, transaction);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        await udp.SendAsync(request.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, port), timeout.Token);
+        var answer = await udp.ReceiveAsync(timeout.Token);
+        Assert.True(answer.Buffer.Length > Headscale.Derp.Stun.StunMessage.HeaderLength);
     }
 
     private static void AssertMoved(Dictionary<string, double> before, Dictionary<string, double> after, string series)
