@@ -52,6 +52,20 @@ public static class HeadscaleMetrics
 
     public static void RecordJournalWrite(TimeSpan elapsed) => JournalWriteDuration.Record(elapsed.TotalSeconds);
 
+    /// <summary>
+    /// Wraps a persist handler so the time from this call until the journal confirmed the write is
+    /// recorded: <c>Persist(e, HeadscaleMetrics.TimedWrite&lt;E&gt;(persisted => …))</c>.
+    /// </summary>
+    public static Action<T> TimedWrite<T>(Action<T> handler)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        return persisted =>
+        {
+            RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            handler(persisted);
+        };
+    }
+
     public static void RecordMapResponse(string kind, int bytes, bool delivered)
     {
         MapResponsesSent.Add(1, new KeyValuePair<string, object?>("status", delivered ? "ok" : "dropped"), new KeyValuePair<string, object?>("type", kind));
