@@ -66,7 +66,8 @@ public sealed class AuditRecorderTests
         await using (var host = await ActorHost.StartAsync(directory.File("db.sqlite"), services => services.AddHeadscaleAuditRecorder()))
         {
             host.Get<IAuditRecorder>().ApiAuthenticationFailed("hijklmn", "expired", "203.0.113.9", "CreateApiKey");
-            await AwaitEntriesAsync(host.Get<IAuditLog>(), 1);
+            host.Get<IAuditRecorder>().RegistrationRefused("mkey:" + new string('b', 64), "preauthkey", "invalid pre auth key");
+            await AwaitEntriesAsync(host.Get<IAuditLog>(), 2);
         }
 
         await using (var host = await ActorHost.StartAsync(directory.File("db.sqlite")))
@@ -74,6 +75,9 @@ public sealed class AuditRecorderTests
             var entry = Assert.Single((await host.Get<IAuditLog>().ReadAsync(new AuditQuery { Actor = "Api:hijklmn" }, Ct)).Entries);
             Assert.Equal(("auth.api.failed", "apikey:hijklmn", "CreateApiKey", "denied"), (entry.Kind, entry.Subject, entry.Via, entry.Outcome));
             Assert.Equal("management call refused from 203.0.113.9: API key expired", entry.Detail);
+            var refused = Assert.Single((await host.Get<IAuditLog>().ReadAsync(new AuditQuery { Kind = "auth.registration." }, Ct)).Entries);
+            Assert.Equal(("machine:mkey:" + new string('b', 64), "Client:mkey:" + new string('b', 64), "denied"), (refused.Subject, refused.Actor, refused.Outcome));
+            Assert.Equal("preauthkey registration refused: invalid pre auth key", refused.Detail);
         }
     }
 }

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Grpc.Core;
 using Headscale.Actors;
+using Headscale.Actors.Auditing;
 using Headscale.Actors.Hosting;
 using Headscale.Actors.Nodes;
 using Headscale.Actors.Persistence;
@@ -81,6 +82,7 @@ public sealed class AuditTrailTests
             Assert.Contains(fromRest, e => e.Kind == "node.registered" && e.Actor.StartsWith("PreAuthKey:", StringComparison.Ordinal));
             Assert.Contains(fromRest, e => e.Kind == "node.logged-out" && e.Actor.StartsWith("Client:mkey:", StringComparison.Ordinal));
             Assert.Contains(fromRest, e => e.Kind == "node.expired" && e.Actor == "Cli:nodes expire");
+            Assert.Contains(fromRest, e => (e.Kind, e.Outcome) == ("auth.registration.failed", "denied") && e.Subject.StartsWith("machine:mkey:", StringComparison.Ordinal));
 
             // Admin actions of the first server run: who, through which method.
             Assert.Contains(fromRest, e => (e.Kind, e.Actor, e.Via) == ("apikey.created", "Cli", "CreateApiKey"));
@@ -222,6 +224,7 @@ public sealed class AuditTrailTests
             Database = new DatabaseSettings { Kind = DatabaseKind.Sqlite, SqlitePath = database },
             Domain = new DomainSettings { ServerUrl = new Uri($"http://127.0.0.1:{port}"), BcryptWorkFactor = 4 },
         });
+        builder.Services.AddHeadscaleAuditRecorder();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.ListenLocalhost(port, l => l.Protocols = HttpProtocols.Http1));
         await using var app = builder.Build();
         var machine = MachineKey.FromBytes(RandomNumberGenerator.GetBytes(32));
@@ -242,6 +245,11 @@ public sealed class AuditTrailTests
             new PreAuthKeySpec(alice.User!.Id, false, false, now.AddHours(1), []), now, Cause.Cli("preauthkeys create"), Ct);
         var nodeKey = NodeKey.FromBytes(RandomNumberGenerator.GetBytes(32)).Value;
 
+        using (var refused = await http.PostAsJsonAsync(MachineRegisterEndpoint.Path, Body(nodeKey, key.FullKey[..^4] + "0000", ZeroTime), Ct))
+        {
+            Assert.NotEqual("", (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("Error").GetString());
+        }
+
         using (var registered = await http.PostAsJsonAsync(MachineRegisterEndpoint.Path, Body(nodeKey, key.FullKey, ZeroTime), Ct))
         {
             Assert.True((await registered.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("MachineAuthorized").GetBoolean());
@@ -255,12 +263,25 @@ public sealed class AuditTrailTests
         var nodes = app.Services.GetRequiredService<INodeService>();
         var node = Assert.Single(await nodes.ListAsync(null, Ct));
         await nodes.ExpireAsync(node.Id, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow, Cause.Cli("nodes expire"), Ct);
+
+        // The refusal is written by the recorder actor after the answer: wait for it before stopping.
+        var audit = app.Services.GetRequiredService<Headscale.Actors.Auditing.IAuditLog>();
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            while ((await audit.ReadAsync(new Headscale.Actors.Auditing.AuditQuery { Kind = "auth.registration.failed" }, timeout.Token)).Entries.IsEmpty)
+            {
+                await Task.Delay(100, timeout.Token);
+            }
+        }
+
         await app.StopAsync(Ct);
 
         lock (registrations)
         {
             Assert.Contains(("preauthkey", "ok"), registrations);
             Assert.Contains(("logout", "logged_out"), registrations);
+            Assert.Contains(("preauthkey", "error"), registrations);
         }
 
         return key.FullKey;

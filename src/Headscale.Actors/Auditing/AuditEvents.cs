@@ -30,4 +30,29 @@ public static class AuditEvents
             : $"{Count} management calls refused from {Remote} since {FirstAt:O}: API key {Reason}";
         [JsonIgnore] public string AuditOutcome => AuditOutcomes.Denied;
     }
+
+    /// <summary>
+    /// <paramref name="Count"/> registration requests of one machine refused for the same method and
+    /// reason (bad, expired or used pre-auth key, a node key of another machine, …), coalesced like
+    /// <see cref="ApiAuthenticationFailed"/>. The pre-auth key itself is never stored.
+    /// </summary>
+    /// <param name="MachineKey">The machine's public key ("*" for the overflow summary).</param>
+    /// <param name="Method">preauthkey, interactive, followup or logout.</param>
+    /// <param name="Reason">The error the client was given.</param>
+    public sealed record RegistrationRefused(
+        string MachineKey,
+        string Method,
+        string Reason,
+        int Count,
+        DateTimeOffset FirstAt,
+        DateTimeOffset At,
+        Cause Cause) : IHeadscaleSerializable, IAuditEvent
+    {
+        [JsonIgnore] public string AuditKind => "auth.registration.failed";
+        [JsonIgnore] public string AuditSubject => "machine:" + MachineKey;
+        [JsonIgnore] public string AuditDetail => Count == 1
+            ? $"{Method} registration refused: {Reason}"
+            : $"{Count} {Method} registrations refused since {FirstAt:O}: {Reason}";
+        [JsonIgnore] public string AuditOutcome => AuditOutcomes.Denied;
+    }
 }

@@ -12,6 +12,11 @@ public interface IAuditRecorder
     /// <param name="remote">The caller's address.</param>
     /// <param name="via">The management method or route that was called.</param>
     void ApiAuthenticationFailed(string prefix, string reason, string remote, string via);
+
+    /// <param name="machineKey">The machine's public key.</param>
+    /// <param name="method">preauthkey, interactive, followup or logout.</param>
+    /// <param name="reason">The error the client was given; never the pre-auth key.</param>
+    void RegistrationRefused(string machineKey, string method, string reason);
 }
 
 /// <summary>
@@ -32,6 +37,9 @@ internal sealed class ActorAuditRecorder(IServiceProvider services, TimeProvider
 
     public void ApiAuthenticationFailed(string prefix, string reason, string remote, string via) =>
         _recorder.Value.Tell(new AuditRecorderCommands.RecordApiAuthenticationFailure(prefix, reason, remote, via, time.GetUtcNow()));
+
+    public void RegistrationRefused(string machineKey, string method, string reason) =>
+        _recorder.Value.Tell(new AuditRecorderCommands.RecordRegistrationRefusal(machineKey, method, reason, time.GetUtcNow()));
 }
 
 public static class AuditingServiceExtensions

@@ -22,7 +22,7 @@ public interface IRegistrationService
     Task<RegisterOutcome> RegisterAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
-internal sealed class RegistrationService(DomainActors actors, NodeRegistrar registrar, IUserService users) : IRegistrationService
+internal sealed class RegistrationService(DomainActors actors, NodeRegistrar registrar, IUserService users, Auditing.IAuditRecorder? audit = null) : IRegistrationService
 {
     private const string RegisterPath = "/register/";
     private const int RegistrationIdLength = 24;
@@ -35,7 +35,13 @@ internal sealed class RegistrationService(DomainActors actors, NodeRegistrar reg
     public async Task<RegisterOutcome> RegisterAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var outcome = await DecideRegistrationAsync(machineKey, request, now, cancellationToken);
-        Observability.HeadscaleMetrics.RecordRegistration(MetricMethod(request, now), MetricResult(outcome));
+        var method = MetricMethod(request, now);
+        Observability.HeadscaleMetrics.RecordRegistration(method, MetricResult(outcome));
+        if (outcome.Error.Length > 0)
+        {
+            audit?.RegistrationRefused(machineKey.Value, method, outcome.Error);
+        }
+
         return outcome;
     }
 

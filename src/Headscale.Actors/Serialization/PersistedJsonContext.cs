@@ -37,6 +37,7 @@ namespace Headscale.Actors.Serialization;
 [JsonSerializable(typeof(PolicyState))]
 [JsonSerializable(typeof(PolicyEvents.PolicyChanged))]
 [JsonSerializable(typeof(Auditing.AuditEvents.ApiAuthenticationFailed))]
+[JsonSerializable(typeof(Auditing.AuditEvents.RegistrationRefused))]
 // Node lifecycle (decision 0500).
 [JsonSerializable(typeof(CommandResult))]
 [JsonSerializable(typeof(User))]

@@ -28,12 +28,13 @@ public static class MetricsHosting
         return services;
     }
 
-    /// <summary>Starts listening to the meters (instruments created before this are still seen).</summary>
+    /// <summary>
+    /// Creates the exporters registered by <see cref="AddHeadscaleMetrics"/>, so the meters are listened
+    /// to from the start (instruments created earlier are still seen) and the scrape-time gauges exist.
+    /// </summary>
     public static void StartHeadscaleMetrics(this WebApplication app)
     {
-        if (app.Services.GetService<MeterExporter>() is not null)
-        {
-            _ = app.Services.GetRequiredService<ClusterMetrics>();
-        }
+        _ = app.Services.GetRequiredService<MeterExporter>();
+        _ = app.Services.GetRequiredService<ClusterMetrics>();
     }
 }
