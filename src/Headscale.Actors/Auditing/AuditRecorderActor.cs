@@ -15,8 +15,9 @@ namespace Headscale.Actors.Auditing;
 /// (kind, source, key prefix or method, reason) in windows of <see cref="Window"/>: the first refusal of
 /// a group is stored at once (so a single attempt is durable), the rest of the window is counted
 /// and stored as one summary when the window closes. At most <see cref="MaxGroupsPerWindow"/>
-/// groups are tracked per window; refusals beyond that go into one overflow summary. So a window
-/// writes at most 2 × MaxGroupsPerWindow + 1 events, whatever the attack rate.
+/// groups are tracked per window; refusals beyond that go into one overflow summary per kind. So a
+/// window writes at most 2 × MaxGroupsPerWindow + 2 events, whatever the attack rate. Suppressed
+/// refusals still in memory when the process stops are lost; the first of each group is not.
 /// </para>
 /// </summary>
 public sealed class AuditRecorderActor : ReceivePersistentActor, IWithTimers
