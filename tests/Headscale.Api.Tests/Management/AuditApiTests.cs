@@ -159,5 +159,8 @@ public sealed class AuditApiTests : IAsyncLifetime
 
         public void ApiAuthenticationFailed(string prefix, string reason, string remote, string via) =>
             Calls.Enqueue((prefix, reason, remote, via));
+
+        public void RegistrationRefused(string machineKey, string method, string reason) =>
+            throw new InvalidOperationException("the management API never registers nodes");
     }
 }
