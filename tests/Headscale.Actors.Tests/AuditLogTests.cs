@@ -13,7 +13,7 @@ public sealed class AuditLogTests
     {
         using var directory = new TempDirectory();
         var cli = new Cause(CauseKind.Cli, "");
-        var api = new Cause(CauseKind.Api, "abcdefg");
+        var api = new Cause(CauseKind.Api, "abcdefg") { Via = "SetPolicy" };
         const string secretHash = "$2a$10$SECRETHASHSECRETHASH";
         await using (var host = await ActorHost.StartAsync(directory.File("db.sqlite")))
         {
@@ -32,6 +32,7 @@ public sealed class AuditLogTests
             Assert.Equal(["apikey.created", "apikey.expired", "policy.changed"], all.Entries.Select(e => e.Kind));
             Assert.Equal(["Cli", "Api:abcdefg", "Api:abcdefg"], all.Entries.Select(e => e.Actor));
             Assert.Equal(["apikey:abcdefg", "apikey:abcdefg", "policy"], all.Entries.Select(e => e.Subject));
+            Assert.Equal(["", "SetPolicy", "SetPolicy"], all.Entries.Select(e => e.Via));
             Assert.DoesNotContain(all.Entries, e => (e.Detail + e.Subject + e.Actor).Contains("SECRET", StringComparison.Ordinal));
             Assert.Null(all.NextOffset);
 

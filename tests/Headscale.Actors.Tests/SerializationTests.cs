@@ -59,6 +59,8 @@ public sealed class SerializationTests : IDisposable
         new PolicyCommands.PolicyResult(PolicyCommands.PolicyResultCode.Invalid, "", null, 4, "parse error"),
         new PolicyState(2, "{}", At),
         new PolicyEvents.PolicyChanged(2, "{}", At, CliCause),
+        new Headscale.Actors.Auditing.AuditEvents.RegistrationRefused("mkey:" + new string('a', 64), "preauthkey", "invalid authkey", 2, At, At, Cause.Client("mkey:" + new string('a', 64))),
+        new Headscale.Actors.Auditing.AuditEvents.ApiAuthenticationFailed("abcdefg", "wrong-secret", "192.0.2.7", 3, At, At, new Cause(CauseKind.Api, "abcdefg") { Via = "ListUsers" }),
         .. LifecycleSamples(),
     ];
 

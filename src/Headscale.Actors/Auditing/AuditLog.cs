@@ -14,7 +14,8 @@ public sealed record AuditEntry(
     string Actor,
     string Subject,
     string Detail,
-    string Outcome);
+    string Outcome,
+    string Via = "");
 
 /// <summary>Filters for reading the audit log; every field is optional. Pages follow <see cref="AfterOffset"/>.</summary>
 public sealed record AuditQuery
@@ -52,12 +53,12 @@ internal sealed class JournalAuditLog(ActorSystem system) : IAuditLog
         {
             var entries = await journal
                 .CurrentEventsByTag(tag, Offset.Sequence(query.AfterOffset))
-                .Select(e => ToEntry(e))
-                .Where(e => e is not null && Matches(e, query))
+                // A stream element must never be null: events that are not entries (last-seen) are dropped here.
+                .SelectMany(e => ToEntry(e) is { } entry && Matches(entry, query) ? [entry] : Array.Empty<AuditEntry>())
                 .Take(limit + 1)
-                .RunWith(Sink.Seq<AuditEntry?>(), system.Materializer())
+                .RunWith(Sink.Seq<AuditEntry>(), system.Materializer())
                 .WaitAsync(cancellationToken);
-            merged.AddRange(entries.OfType<AuditEntry>());
+            merged.AddRange(entries);
         }
 
         var sorted = merged.OrderBy(e => e.Offset).Take(limit + 1).ToList();
@@ -67,7 +68,7 @@ internal sealed class JournalAuditLog(ActorSystem system) : IAuditLog
 
     private static AuditEntry? ToEntry(EventEnvelope envelope) =>
         LifecycleAudit.Describe(envelope.Event) is { } d
-            ? new AuditEntry(((Sequence)envelope.Offset).Value, d.At, d.Kind, Actor(d.Cause), d.Subject, d.Detail, "ok")
+            ? new AuditEntry(((Sequence)envelope.Offset).Value, d.At, d.Kind, Actor(d.Cause), d.Subject, d.Detail, d.Outcome, d.Cause.Via)
             : null;
 
     /// <summary><c>Cli</c>, <c>Api:abcdefg</c>: the kind, and the detail when there is one.</summary>

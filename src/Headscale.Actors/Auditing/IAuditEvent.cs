@@ -22,4 +22,14 @@ public interface IAuditEvent
 
     /// <summary>A short human description of what changed.</summary>
     string AuditDetail { get; }
+
+    /// <summary><c>ok</c> for a change that happened, <c>denied</c> for a refused attempt.</summary>
+    string AuditOutcome => AuditOutcomes.Ok;
+}
+
+/// <summary>The outcomes an audit entry can have.</summary>
+public static class AuditOutcomes
+{
+    public const string Ok = "ok";
+    public const string Denied = "denied";
 }

@@ -11,17 +11,28 @@ namespace Headscale.Actors.Auditing;
 /// expiry, deletion, users, pre-auth key creation and use). They are tagged by the lifecycle
 /// itself; this turns them into entries without reading any field that could hold a secret.
 /// </summary>
+/// <summary>What the audit log shows of one event.</summary>
+internal sealed record AuditDescription(DateTimeOffset At, Cause Cause, string Kind, string Subject, string Detail, string Outcome = AuditOutcomes.Ok);
+
 internal static class LifecycleAudit
 {
     public static readonly string[] Tags = [EventTags.NodeChanged, EventTags.UserChanged, EventTags.PreAuthKeyChanged];
 
-    public static (DateTimeOffset At, Cause Cause, string Kind, string Subject, string Detail)? Describe(object e) => e switch
+    public static AuditDescription? Describe(object e) => e switch
     {
-        IAuditEvent a => (a.At, a.Cause, a.AuditKind, a.AuditSubject, a.AuditDetail),
-        NodeEvents.NodeRegistered r => (r.At, r.Cause, "node.registered", Subject("node", r.Node.Id.Value), $"node {r.Node.GivenName} registered by {r.Node.Method} for user {r.Node.User.Value}"),
-        INodeEvent n => (n.At, n.Cause, Kind("node", n, "Node"), Subject("node", n.Id.Value), Kind("node", n, "Node")),
-        IUserEvent u => (u.At, u.Cause, Kind("user", u, "User"), Subject("user", u.Id.Value), Kind("user", u, "User")),
-        IPreAuthKeyEvent k => (k.At, k.Cause, Kind("preauthkey", k, "PreAuthKey"), Subject("preauthkey", k.Id.Value), Kind("preauthkey", k, "PreAuthKey")),
+        IAuditEvent a => new(a.At, a.Cause, a.AuditKind, a.AuditSubject, a.AuditDetail, a.AuditOutcome),
+        NodeEvents.NodeRegistered r => new(r.At, r.Cause, "node.registered", Subject("node", r.Node.Id.Value), $"node {r.Node.GivenName} registered by {r.Node.Method} for user {r.Node.User.Value}"),
+        NodeEvents.NodeExpired x => new(x.At, x.Cause, x.Cause.Kind == CauseKind.Client ? "node.logged-out" : "node.expired", Subject("node", x.Id.Value), $"node expires {x.ExpiresAt:O}"),
+        NodeEvents.NodeRenamed n => new(n.At, n.Cause, "node.renamed", Subject("node", n.Id.Value), $"node renamed from {n.OldGivenName} to {n.NewGivenName}"),
+        NodeEvents.NodeKeyRotated k => new(k.At, k.Cause, "node.key-rotated", Subject("node", k.Id.Value), "node key rotated"),
+        // Last-seen is bookkeeping, not an action anyone took.
+        NodeEvents.NodeLastSeen => null,
+        INodeEvent n => new(n.At, n.Cause, Kind("node", n, "Node"), Subject("node", n.Id.Value), Kind("node", n, "Node")),
+        UserEvents.UserCreated u => new(u.At, u.Cause, "user.created", Subject("user", u.Id.Value), $"user {u.Name} created"),
+        UserEvents.UserRenamed u => new(u.At, u.Cause, "user.renamed", Subject("user", u.Id.Value), $"user renamed from {u.OldName} to {u.NewName}"),
+        UserEvents.UserDeleted u => new(u.At, u.Cause, "user.deleted", Subject("user", u.Id.Value), $"user {u.Name} deleted"),
+        IUserEvent u => new(u.At, u.Cause, Kind("user", u, "User"), Subject("user", u.Id.Value), Kind("user", u, "User")),
+        IPreAuthKeyEvent k => new(k.At, k.Cause, Kind("preauthkey", k, "PreAuthKey"), Subject("preauthkey", k.Id.Value), Kind("preauthkey", k, "PreAuthKey")),
         _ => null,
     };
 

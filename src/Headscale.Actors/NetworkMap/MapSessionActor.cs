@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
+using Headscale.Actors.Observability;
 using Headscale.Protocol.Tailcfg;
 using static Headscale.Actors.NetworkMap.NetworkMapCommands;
 
@@ -27,6 +28,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     private readonly ChannelWriter<byte[]> _output;
     private readonly bool _zstd;
     private readonly Func<TimeSpan> _keepAliveInterval;
+    private bool _sentFull;
 
     public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<byte[]> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
@@ -36,8 +38,13 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         _zstd = zstd;
         _keepAliveInterval = keepAliveInterval;
 
-        Receive<MapResponse>(Send);
-        Receive<KeepAliveTick>(_ => Send(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }));
+        // The network map answers a subscription with the full map first; everything after it is a delta.
+        Receive<MapResponse>(r =>
+        {
+            Send(r, _sentFull ? HeadscaleMetrics.MapResponseKind.Delta : HeadscaleMetrics.MapResponseKind.Full);
+            _sentFull = true;
+        });
+        Receive<KeepAliveTick>(_ => Send(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }, HeadscaleMetrics.MapResponseKind.KeepAlive));
         Receive<SubscribeRejected>(r =>
         {
             _output.TryComplete(new MapSessionEndedException(r.Reason, nodeMissing: true));
@@ -50,18 +57,25 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     /// <summary>Headscale's interval: 50 s plus up to 9 s of jitter, far below the client's 120 s watchdog.</summary>
     public static TimeSpan DefaultKeepAliveInterval() => TimeSpan.FromSeconds(50 + Random.Shared.Next(0, 10));
 
-    protected override void PreStart() => _networkMap.Tell(new Subscribe(_nodeId, Self));
+    protected override void PreStart()
+    {
+        HeadscaleMetrics.MapSessions.Add(1);
+        _networkMap.Tell(new Subscribe(_nodeId, Self));
+    }
 
     protected override void PostStop()
     {
+        HeadscaleMetrics.MapSessions.Add(-1);
         _networkMap.Tell(new Unsubscribe(_nodeId, Self));
         _output.TryComplete();
     }
 
-    private void Send(MapResponse response)
+    private void Send(MapResponse response, string kind)
     {
         var frame = MapFrameCodec.Encode(response, _zstd);
-        if (!_output.TryWrite(frame))
+        var delivered = _output.TryWrite(frame);
+        HeadscaleMetrics.RecordMapResponse(kind, frame.Length, delivered);
+        if (!delivered)
         {
             _log.Warning("map session of node {NodeId} dropped: the client is not reading its stream", _nodeId);
             _output.TryComplete(new MapSessionEndedException("client too slow", nodeMissing: false));

@@ -25,6 +25,13 @@ public enum CauseKind
 /// <summary>The cause of a state change: a kind plus a short detail. Holds no actor references.</summary>
 public sealed record Cause(CauseKind Kind, string Detail)
 {
+    /// <summary>
+    /// The entry point that carried the change for the audit log: the management method
+    /// (<c>CreateUser</c>) or route. Empty when unknown; added after the first events were stored,
+    /// so older events read back with it empty.
+    /// </summary>
+    public string Via { get; init; } = "";
+
     public static Cause Cli(string detail) => new(CauseKind.Cli, detail);
 
     public static Cause Api(string caller) => new(CauseKind.Api, caller);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Headscale.Actors.Observability;
 
 namespace Headscale.Actors.Registration;
 
@@ -44,8 +45,10 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
         }
 
         var remaining = decision.Events.Count;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
         {
+            HeadscaleMetrics.RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             var e = (TEvent)EventTags.Untag(persisted);
             State = ApplyEvent(State, e);
             AfterPersist(e, State);
@@ -54,5 +57,17 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
                 sender.Tell(Reply(command, decision.Result, State));
             }
         });
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        HeadscaleMetrics.JournalWriteFailures.Add(1);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        HeadscaleMetrics.JournalWriteFailures.Add(1);
+        base.OnPersistRejected(cause, @event, sequenceNr);
     }
 }

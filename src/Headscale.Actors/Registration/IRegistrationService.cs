@@ -22,7 +22,7 @@ public interface IRegistrationService
     Task<RegisterOutcome> RegisterAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
-internal sealed class RegistrationService(DomainActors actors, NodeRegistrar registrar, IUserService users) : IRegistrationService
+internal sealed class RegistrationService(DomainActors actors, NodeRegistrar registrar, IUserService users, Auditing.IAuditRecorder? audit = null) : IRegistrationService
 {
     private const string RegisterPath = "/register/";
     internal const int RegistrationIdLength = 24;
@@ -33,6 +33,33 @@ internal sealed class RegistrationService(DomainActors actors, NodeRegistrar reg
         requested is { } r && r > now ? r : nodeExpiry > TimeSpan.Zero ? now + nodeExpiry : null;
 
     public async Task<RegisterOutcome> RegisterAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var outcome = await DecideRegistrationAsync(machineKey, request, now, cancellationToken);
+        var method = MetricMethod(request, now);
+        Observability.HeadscaleMetrics.RecordRegistration(method, MetricResult(outcome));
+        if (outcome.Error.Length > 0)
+        {
+            audit?.RegistrationRefused(machineKey.Value, method, outcome.Error);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>The <c>method</c> label: what the client asked for, from a closed set.</summary>
+    private static string MetricMethod(RegisterRequestModel request, DateTimeOffset now) =>
+        request.Expiry is { } requested && requested < now ? "logout"
+        : request.AuthKey.Length > 0 ? "preauthkey"
+        : request.Followup.Length > 0 ? "followup"
+        : "interactive";
+
+    /// <summary>The <c>result</c> label: ok, logged_out, needs_auth or error.</summary>
+    private static string MetricResult(RegisterOutcome outcome) =>
+        outcome.Error.Length > 0 ? "error"
+        : outcome.AuthUrl.Length > 0 ? "needs_auth"
+        : outcome.NodeKeyExpired ? "logged_out"
+        : "ok";
+
+    private async Task<RegisterOutcome> DecideRegistrationAsync(MachineKey machineKey, RegisterRequestModel request, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (request.Expiry is { } requested && requested < now)
         {

@@ -36,6 +36,8 @@ namespace Headscale.Actors.Serialization;
 [JsonSerializable(typeof(PolicyCommands.PolicyResult))]
 [JsonSerializable(typeof(PolicyState))]
 [JsonSerializable(typeof(PolicyEvents.PolicyChanged))]
+[JsonSerializable(typeof(Auditing.AuditEvents.ApiAuthenticationFailed))]
+[JsonSerializable(typeof(Auditing.AuditEvents.RegistrationRefused))]
 // Node lifecycle (decision 0500).
 [JsonSerializable(typeof(CommandResult))]
 [JsonSerializable(typeof(User))]

@@ -42,6 +42,8 @@ public static class SerializableTypes
         ("pol.r", typeof(PolicyCommands.PolicyResult), PersistedJsonContext.Default.PolicyResult),
         ("pol.s", typeof(PolicyState), PersistedJsonContext.Default.PolicyState),
         ("pol.e.c", typeof(PolicyEvents.PolicyChanged), PersistedJsonContext.Default.PolicyChanged),
+        ("aud.e.af", typeof(Auditing.AuditEvents.ApiAuthenticationFailed), PersistedJsonContext.Default.ApiAuthenticationFailed),
+        ("aud.e.rr", typeof(Auditing.AuditEvents.RegistrationRefused), PersistedJsonContext.Default.RegistrationRefused),
         // Node lifecycle: users, pre-auth keys, node registry, nodes, pending registrations.
         ("cmd.r", typeof(CommandResult), PersistedJsonContext.Default.CommandResult),
         ("usr.u", typeof(User), PersistedJsonContext.Default.User),

@@ -35,6 +35,7 @@ public static class CliApplication
             PolicyOfflineCommands.Evaluate(),
         });
         root.Subcommands.Add(DebugCommands.Create());
+        root.Subcommands.Add(AuditCommands.Create(clock));
         return root;
     }
 

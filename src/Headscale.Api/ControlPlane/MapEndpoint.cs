@@ -76,10 +76,11 @@ public static partial class MapEndpoint
         }
 
         var endpoints = request.Endpoints?.ToImmutableArray() ?? [];
+        // Every request reports: a streaming poll carries the client's current Hostinfo, endpoints and disco key too
+        // (stored only when they changed), and a lite update (Stream=false) exists for nothing else.
+        await nodes.ReportAsync(nodeId.Value, request.Hostinfo is null ? null : hostinfo, endpoints, request.DiscoKey, aborted);
         if (!request.Stream)
         {
-            // Lite update; also the route by which Stream=true clients (capver >= 68) report changes.
-            await nodes.ReportAsync(nodeId.Value, request.Hostinfo is null ? null : hostinfo, endpoints, request.DiscoKey, aborted);
             if (request.OmitPeers)
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;

@@ -1,4 +1,5 @@
 using Headscale.Actors.Addressing;
+using Headscale.Actors.Auditing;
 using Headscale.Actors.Hosting;
 using Headscale.Actors.Persistence;
 using Headscale.Api.Configuration;
@@ -7,6 +8,7 @@ using Headscale.Api.ControlProtocol;
 using Headscale.Api.Endpoints;
 using Headscale.Api.Management;
 using Headscale.Api.Management.Backends;
+using Headscale.Api.Observability;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Prometheus;
 
@@ -43,6 +45,12 @@ public static class ServerHost
 
         builder.Services.AddHeadscaleManagementApi();
         builder.Services.AddManagementBackends();
+        builder.Services.AddHeadscaleAuditRecorder();
+        if (config.MetricsListenAddress is not null)
+        {
+            builder.Services.AddHeadscaleMetrics();
+        }
+
         DerpRelay.DerpWiring.AddDerpFromConfig(builder.Services, config);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
@@ -85,6 +93,7 @@ public static class ServerHost
         app.MapMachineMap(static context => context.GetControlConnection()?.MachineKey.ToString());
         if (config.MetricsListenAddress is not null)
         {
+            app.StartHeadscaleMetrics();
             app.MapMetrics().WithMetadata(new ServedOnAttribute(ListenerKind.Metrics));
         }
 

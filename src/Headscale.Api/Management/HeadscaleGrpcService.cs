@@ -15,7 +15,8 @@ public sealed class HeadscaleGrpcService(
     IPreAuthKeyManagement preAuthKeys,
     IApiKeyManagement apiKeys,
     IPolicyManagement policy,
-    IHealthManagement health) : HeadscaleService.HeadscaleServiceBase
+    IHealthManagement health,
+    IAuditManagement audit) : HeadscaleService.HeadscaleServiceBase
 {
     public override async Task<CreateUserResponse> CreateUser(CreateUserRequest request, ServerCallContext context) =>
         (await users.CreateUserAsync(request, context.CancellationToken)).ValueOrThrow();
@@ -91,4 +92,7 @@ public sealed class HeadscaleGrpcService(
 
     public override async Task<HealthResponse> Health(HealthRequest request, ServerCallContext context) =>
         (await health.HealthAsync(request, context.CancellationToken)).ValueOrThrow();
+
+    public override async Task<ListAuditEventsResponse> ListAuditEvents(ListAuditEventsRequest request, ServerCallContext context) =>
+        (await audit.ListAuditEventsAsync(request, context.CancellationToken)).ValueOrThrow();
 }

@@ -34,7 +34,7 @@ public static class ManagementApiExtensions
     /// </summary>
     public static IServiceCollection AddHeadscaleManagementApi(this IServiceCollection services)
     {
-        services.AddGrpc().AddJsonTranscoding(options =>
+        services.AddGrpc(options => options.Interceptors.Add<Observability.GrpcMetricsInterceptor>()).AddJsonTranscoding(options =>
         {
             options.JsonSettings.WriteInt64sAsStrings = true;
             options.JsonSettings.WriteEnumsAsIntegers = false;
@@ -55,6 +55,7 @@ public static class ManagementApiExtensions
         services.TryAddSingleton<IPreAuthKeyManagement>(sp => sp.GetRequiredService<UnimplementedManagement>());
         services.TryAddSingleton<IPolicyManagement>(sp => sp.GetRequiredService<UnimplementedManagement>());
         services.TryAddSingleton<IHealthManagement>(sp => sp.GetRequiredService<UnimplementedManagement>());
+        services.TryAddSingleton<IAuditManagement>(sp => sp.GetRequiredService<UnimplementedManagement>());
         return services;
     }
 

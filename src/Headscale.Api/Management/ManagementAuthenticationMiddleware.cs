@@ -23,7 +23,10 @@ internal sealed class LocalManagementConnectionFeature : ILocalManagementConnect
 /// Neither says whether the key was missing, malformed, unknown or expired.
 /// </summary>
 public sealed partial class ManagementAuthenticationMiddleware(
-    RequestDelegate next, ApiKeyAuthenticator authenticator, ILogger<ManagementAuthenticationMiddleware> logger)
+    RequestDelegate next,
+    ApiKeyAuthenticator authenticator,
+    ILogger<ManagementAuthenticationMiddleware> logger,
+    Headscale.Actors.Auditing.IAuditRecorder? auditRecorder = null)
 {
     public const string RestPathPrefix = "/api/v1";
     public const string GrpcPathPrefix = "/headscale.v1.HeadscaleService";
@@ -50,6 +53,13 @@ public sealed partial class ManagementAuthenticationMiddleware(
         }
 
         LogRefused(logger, context.Request.Method, path, context.Connection.RemoteIpAddress, check);
+        var reason = ReasonLabel(check);
+        Observability.ManagementMetrics.AuthenticationFailures.WithLabels(reason).Inc();
+        auditRecorder?.ApiAuthenticationFailed(
+            Backends.ManagementCaller.PrefixOf(context.Request.Headers.Authorization.ToString()),
+            reason,
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            isGrpc ? Observability.GrpcMetricsInterceptor.MethodName(path.Value ?? "") : Backends.ManagementCaller.MethodOf(context));
 
         if (isGrpc)
         {
@@ -65,6 +75,17 @@ public sealed partial class ManagementAuthenticationMiddleware(
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(ManagementErrors.Unauthorized, context.RequestAborted);
     }
+
+    /// <summary>A closed set of label values: missing, malformed, unknown-prefix, expired, wrong-secret.</summary>
+    public static string ReasonLabel(ApiKeyCheck check) => check switch
+    {
+        ApiKeyCheck.Missing => "missing",
+        ApiKeyCheck.Malformed => "malformed",
+        ApiKeyCheck.UnknownPrefix => "unknown-prefix",
+        ApiKeyCheck.Expired => "expired",
+        ApiKeyCheck.WrongSecret => "wrong-secret",
+        _ => "other",
+    };
 
     private static bool IsServiceEndpoint(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType == typeof(HeadscaleGrpcService);

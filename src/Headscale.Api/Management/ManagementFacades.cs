@@ -68,3 +68,9 @@ public interface IHealthManagement
 {
     Task<ManagementResult<HealthResponse>> HealthAsync(HealthRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>The audit log (an extension of this server): admin actions and authentication events, filtered and paged.</summary>
+public interface IAuditManagement
+{
+    Task<ManagementResult<ListAuditEventsResponse>> ListAuditEventsAsync(ListAuditEventsRequest request, CancellationToken cancellationToken);
+}

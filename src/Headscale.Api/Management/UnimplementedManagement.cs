@@ -7,7 +7,7 @@ namespace Headscale.Api.Management;
 /// (REST 501). It never invents data. Replaced by registering a real implementation of the
 /// interface (a later registration wins over this one).
 /// </summary>
-public sealed class UnimplementedManagement : IUserManagement, INodeManagement, IPreAuthKeyManagement, IPolicyManagement, IHealthManagement
+public sealed class UnimplementedManagement : IUserManagement, INodeManagement, IPreAuthKeyManagement, IPolicyManagement, IHealthManagement, IAuditManagement
 {
     private static Task<ManagementResult<T>> NotYet<T>(string method) =>
         Task.FromResult(ManagementResult<T>.Failure(ManagementError.Unimplemented(method)));
@@ -37,4 +37,6 @@ public sealed class UnimplementedManagement : IUserManagement, INodeManagement, 
     public Task<ManagementResult<SetPolicyResponse>> SetPolicyAsync(SetPolicyRequest request, CancellationToken cancellationToken) => NotYet<SetPolicyResponse>("SetPolicy");
 
     public Task<ManagementResult<HealthResponse>> HealthAsync(HealthRequest request, CancellationToken cancellationToken) => NotYet<HealthResponse>("Health");
+
+    public Task<ManagementResult<ListAuditEventsResponse>> ListAuditEventsAsync(ListAuditEventsRequest request, CancellationToken cancellationToken) => NotYet<ListAuditEventsResponse>("ListAuditEvents");
 }

@@ -10,7 +10,7 @@ namespace Headscale.Api.Tests.Management;
 /// it received so tests can check how REST arguments were bound. Errors are triggered by
 /// reserved ids (404) or names, so the status mapping can be observed end to end.
 /// </summary>
-internal sealed class FakeManagement : IUserManagement, INodeManagement, IPreAuthKeyManagement, IPolicyManagement, IHealthManagement
+internal sealed class FakeManagement : IUserManagement, INodeManagement, IPreAuthKeyManagement, IPolicyManagement, IHealthManagement, IAuditManagement
 {
     public const ulong MissingId = 404;
 
@@ -161,4 +161,12 @@ internal sealed class FakeManagement : IUserManagement, INodeManagement, IPreAut
 
     public Task<ManagementResult<HealthResponse>> HealthAsync(HealthRequest request, CancellationToken cancellationToken) =>
         Answer(request, ManagementResult<HealthResponse>.Success(new HealthResponse { DatabaseConnectivity = true }));
+
+    public static AuditEvent AuditEntry => new()
+    {
+        Id = 7, Time = Created, Kind = "user.created", Actor = "Cli", Subject = "user:1", Detail = "user alice created", Outcome = "ok", Via = "CreateUser",
+    };
+
+    public Task<ManagementResult<ListAuditEventsResponse>> ListAuditEventsAsync(ListAuditEventsRequest request, CancellationToken cancellationToken) =>
+        Answer(request, ManagementResult<ListAuditEventsResponse>.Success(new ListAuditEventsResponse { Events = { AuditEntry } }));
 }

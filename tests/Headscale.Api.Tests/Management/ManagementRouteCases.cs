@@ -69,7 +69,13 @@ internal sealed record ManagementRouteCase(
         new("DeleteApiKey", HttpMethod.Delete, "/api/v1/apikey/abcdefg", null, new DeleteApiKeyRequest { Prefix = "abcdefg" }, ""),
     ];
 
-    public static IEnumerable<ManagementRouteCase> Everything => All.Concat(ApiKeyRoutes);
+    /// <summary>Routes this server adds to Headscale's contract (not in the 0.27 OpenAPI fingerprint).</summary>
+    public static readonly IReadOnlyList<ManagementRouteCase> ExtensionRoutes =
+    [
+        new("ListAuditEvents", HttpMethod.Get, "/api/v1/audit?kind=user.&pageSize=5", null, new ListAuditEventsRequest { Kind = "user.", PageSize = 5 }, "audit"),
+    ];
+
+    public static IEnumerable<ManagementRouteCase> Everything => All.Concat(ApiKeyRoutes).Concat(ExtensionRoutes);
 
     public static ManagementRouteCase Named(string rpc) => Everything.Single(c => c.Rpc == rpc);
 }

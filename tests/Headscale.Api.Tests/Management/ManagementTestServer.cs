@@ -46,7 +46,8 @@ internal sealed class ManagementTestServer : IAsyncDisposable
     public ManualTimeProvider Clock { get; }
 
     /// <summary>Starts a server; <paramref name="facades"/> null keeps the Unimplemented placeholders.</summary>
-    public static async Task<ManagementTestServer> StartAsync(FakeManagement? facades, CancellationToken cancellationToken)
+    /// <param name="configure">Extra registrations after the facades (e.g. a real backend over a fake store).</param>
+    public static async Task<ManagementTestServer> StartAsync(FakeManagement? facades, CancellationToken cancellationToken, Action<IServiceCollection>? configure = null)
     {
         var socketDirectory = Directory.CreateTempSubdirectory("hs-mgmt-").FullName;
         var socketPath = Path.Combine(socketDirectory, "headscale.sock");
@@ -79,7 +80,10 @@ internal sealed class ManagementTestServer : IAsyncDisposable
             builder.Services.AddSingleton<IPreAuthKeyManagement>(facades);
             builder.Services.AddSingleton<IPolicyManagement>(facades);
             builder.Services.AddSingleton<IHealthManagement>(facades);
+            builder.Services.AddSingleton<IAuditManagement>(facades);
         }
+
+        configure?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapHeadscaleManagementApi();

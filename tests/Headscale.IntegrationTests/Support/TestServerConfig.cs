@@ -23,6 +23,12 @@ public sealed class TestServerConfig : IDisposable
     /// <summary>The port of <c>grpc_listen_addr</c> (bound only with TLS or <c>grpc_allow_insecure</c>).</summary>
     public int GrpcPort { get; }
 
+    /// <summary>The local CLI's socket (unix_socket's default under the working directory).</summary>
+    public string SocketPath => Path.Combine(Directory, "data", "headscale.sock");
+
+    /// <summary>null: metrics_listen_addr is left out of the file (its default applies).</summary>
+    public string? MetricsListenAddress { get; set; } = "";
+
     /// <summary>Extra YAML appended to the generated file (e.g. a database section).</summary>
     public string Extra { get; set; } = "";
 
@@ -50,7 +56,11 @@ public sealed class TestServerConfig : IDisposable
         var yaml = new StringBuilder();
         yaml.AppendLine($"server_url: http://127.0.0.1:{Port}");
         yaml.AppendLine($"listen_addr: 127.0.0.1:{Port}");
-        yaml.AppendLine($"metrics_listen_addr: 127.0.0.1:{MetricsPort}");
+        if (MetricsListenAddress is not null)
+        {
+            yaml.AppendLine($"metrics_listen_addr: {(MetricsListenAddress.Length > 0 ? MetricsListenAddress : $"127.0.0.1:{MetricsPort}")}");
+        }
+
         yaml.AppendLine($"grpc_listen_addr: 127.0.0.1:{GrpcPort}");
         yaml.AppendLine("noise:");
         yaml.AppendLine("  private_key_path: noise_private.key");

@@ -12,6 +12,7 @@ public static class ManagementBackendExtensions
         services.AddSingleton<IApiKeyStore, ActorApiKeyStore>();
         services.AddSingleton<IPolicyManagement, ActorPolicyManagement>();
         services.AddSingleton<IHealthManagement, JournalHealthManagement>();
+        services.AddSingleton<IAuditManagement, JournalAuditManagement>();
         services.AddSingleton<IUserManagement, ActorUserManagement>();
         services.AddSingleton<IPreAuthKeyManagement, ActorPreAuthKeyManagement>();
         services.AddSingleton<INodeManagement, ActorNodeManagement>();

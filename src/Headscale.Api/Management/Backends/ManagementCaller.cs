@@ -12,17 +12,40 @@ public sealed class ManagementCaller(IHttpContextAccessor accessor)
         get
         {
             var context = accessor.HttpContext;
-            if (context is null || context.Features.Get<ILocalManagementConnectionFeature>() is not null)
+            if (context is null)
             {
                 return new Cause(CauseKind.Cli, "");
             }
 
-            var header = context.Request.Headers.Authorization.ToString();
-            const string bearer = "Bearer ";
-            return header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)
-                && ApiKeyCodec.TryParse(header.AsSpan(bearer.Length).Trim(), out var key)
-                ? new Cause(CauseKind.Api, key.Prefix)
-                : new Cause(CauseKind.Api, "");
+            var via = MethodOf(context);
+            if (context.Features.Get<ILocalManagementConnectionFeature>() is not null)
+            {
+                return new Cause(CauseKind.Cli, "") { Via = via };
+            }
+
+            return new Cause(CauseKind.Api, PrefixOf(context.Request.Headers.Authorization.ToString())) { Via = via };
         }
+    }
+
+    /// <summary>The management method the request is routed to (<c>CreateUser</c>), else its route template.</summary>
+    public static string MethodOf(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>() is { } grpc)
+        {
+            return grpc.Method.Name;
+        }
+
+        return (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? Observability.RequestLoggingMiddleware.Unmatched;
+    }
+
+    /// <summary>The API key prefix of a <c>Bearer</c> header holding a well-formed key, else empty. Never the secret.</summary>
+    public static string PrefixOf(string authorizationHeader)
+    {
+        const string bearer = "Bearer ";
+        return authorizationHeader.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)
+            && ApiKeyCodec.TryParse(authorizationHeader.AsSpan(bearer.Length).Trim(), out var key)
+            ? key.Prefix
+            : "";
     }
 }

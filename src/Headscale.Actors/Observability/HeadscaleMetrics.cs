@@ -1,0 +1,80 @@
+using System.Diagnostics.Metrics;
+
+namespace Headscale.Actors.Observability;
+
+/// <summary>
+/// The domain's instruments on the <c>Headscale</c> <see cref="Meter"/>. Names are already the
+/// Prometheus base names; the host's exporter adds <c>_total</c> to counters and turns the tags into
+/// labels. Every instrument keeps one fixed set of tag keys (the exporter's label names).
+/// Tag values must come from small closed sets: never a node id, key or address.
+/// </summary>
+public static class HeadscaleMetrics
+{
+    public const string MeterName = "Headscale";
+
+    /// <summary>Map response kinds (the <c>type</c> label).</summary>
+    public static class MapResponseKind
+    {
+        public const string Full = "full";
+        public const string Delta = "delta";
+        public const string KeepAlive = "keepalive";
+    }
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Open <c>/machine/map</c> streams on this host.</summary>
+    public static readonly UpDownCounter<long> MapSessions =
+        Meter.CreateUpDownCounter<long>("headscale_mapsessions", description: "Live map sessions (long-poll streams) on this host.");
+
+    /// <summary>Tags: <c>type</c> (<see cref="MapResponseKind"/>), <c>status</c> (ok, dropped).</summary>
+    public static readonly Counter<long> MapResponsesSent =
+        Meter.CreateCounter<long>("headscale_mapresponse_sent", description: "Map responses written to client streams, by type and status.");
+
+    /// <summary>Tags: <c>type</c>. Bytes of the framed (possibly compressed) responses.</summary>
+    public static readonly Counter<long> MapResponseBytes =
+        Meter.CreateCounter<long>("headscale_mapresponse_sent_bytes", "By", "Bytes of framed map responses written to client streams, by type.");
+
+    /// <summary>Tags: <c>method</c> (preauthkey, interactive, api, …), <c>result</c> (ok, denied, error, …).</summary>
+    public static readonly Counter<long> Registrations =
+        Meter.CreateCounter<long>("headscale_registrations", description: "Node registration attempts by method and result.");
+
+    public static readonly Histogram<double> PolicyCompileDuration =
+        Meter.CreateHistogram<double>("headscale_policy_compile_duration_seconds", "s", "Time to compile the policy over the current nodes.");
+
+    public static readonly Histogram<double> NetworkMapApplyDuration =
+        Meter.CreateHistogram<double>("headscale_networkmap_apply_duration_seconds", "s", "Time for the network map to apply one change and fan it out.");
+
+    public static readonly Histogram<double> JournalWriteDuration =
+        Meter.CreateHistogram<double>("headscale_journal_write_duration_seconds", "s", "Time from persisting an event until the journal confirmed it.");
+
+    public static readonly Counter<long> JournalWriteFailures =
+        Meter.CreateCounter<long>("headscale_journal_write_failures", description: "Journal writes that failed or were rejected.");
+
+    public static void RecordJournalWrite(TimeSpan elapsed) => JournalWriteDuration.Record(elapsed.TotalSeconds);
+
+    /// <summary>
+    /// Wraps a persist handler so the time from this call until the journal confirmed the write is
+    /// recorded: <c>Persist(e, HeadscaleMetrics.TimedWrite&lt;E&gt;(persisted => …))</c>.
+    /// </summary>
+    public static Action<T> TimedWrite<T>(Action<T> handler)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        return persisted =>
+        {
+            RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            handler(persisted);
+        };
+    }
+
+    public static void RecordMapResponse(string kind, int bytes, bool delivered)
+    {
+        MapResponsesSent.Add(1, new KeyValuePair<string, object?>("status", delivered ? "ok" : "dropped"), new KeyValuePair<string, object?>("type", kind));
+        if (delivered)
+        {
+            MapResponseBytes.Add(bytes, new KeyValuePair<string, object?>("type", kind));
+        }
+    }
+
+    public static void RecordRegistration(string method, string result) =>
+        Registrations.Add(1, new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("result", result));
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Prometheus;
+
+namespace Headscale.Api.Observability;
+
+/// <summary>
+/// Exports <see cref="System.Diagnostics.Metrics"/> instruments to the Prometheus registry with
+/// names we choose. prometheus-net's own meter adapter is switched off because it prefixes the
+/// meter name, keeps <c>_count</c> suffixes on gauges and exports observable counters as gauges,
+/// which <c>promtool check metrics</c> rejects.
+/// <list type="bullet">
+/// <item><c>Headscale</c> and <c>Headscale.Derp</c>: the instrument name is the base name.</item>
+/// <item><c>System.Runtime</c>: a chosen few, renamed (<see cref="RuntimeNames"/>).</item>
+/// <item><c>Npgsql</c>: <c>db.client.*</c> becomes <c>headscale_db_*</c> (connection pool usage).</item>
+/// </list>
+/// Counters get <c>_total</c>, <c>By</c> units <c>_bytes</c>, <c>s</c> units <c>_seconds</c>. Label
+/// names are the tag keys of an instrument's first measurement; later measurements are mapped onto
+/// them (a missing key becomes an empty value), so each instrument must keep one set of keys.
+/// </summary>
+public sealed class MeterExporter : IDisposable
+{
+    private static readonly Dictionary<string, string> RuntimeNames = new(StringComparer.Ordinal)
+    {
+        ["dotnet.gc.collections"] = "dotnet_gc_collections_total",
+        ["dotnet.gc.heap.total_allocated"] = "dotnet_gc_heap_allocated_bytes_total",
+        ["dotnet.gc.pause.time"] = "dotnet_gc_pause_seconds_total",
+        ["dotnet.thread_pool.thread.count"] = "dotnet_threadpool_threads",
+        ["dotnet.thread_pool.queue.length"] = "dotnet_threadpool_queue_length",
+        ["dotnet.thread_pool.work_item.count"] = "dotnet_threadpool_work_items_completed_total",
+        ["dotnet.monitor.lock_contentions"] = "dotnet_monitor_lock_contentions_total",
+        ["dotnet.exceptions"] = "dotnet_exceptions_total",
+        ["dotnet.timer.count"] = "dotnet_timers",
+        ["dotnet.assembly.count"] = "dotnet_assemblies_loaded",
+    };
+
+    private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    private static readonly double[] ByteBuckets = Histogram.ExponentialBuckets(64, 4, 10);
+
+    private readonly MeterListener _listener = new();
+    private readonly CollectorRegistry _registry;
+    private readonly IMetricFactory _factory;
+    private readonly ConcurrentDictionary<Instrument, Exported> _exported = new();
+
+    public MeterExporter(CollectorRegistry registry)
+    {
+        _registry = registry;
+        _factory = Metrics.WithCustomRegistry(registry);
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (PrometheusName(instrument) is { } name)
+            {
+                _exported[instrument] = new Exported(name, instrument);
+                listener.EnableMeasurementEvents(instrument, _exported[instrument]);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, state) => ((Exported)state!).Record(_factory, value, tags));
+        _listener.SetMeasurementEventCallback<int>((_, value, tags, state) => ((Exported)state!).Record(_factory, value, tags));
+        _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((Exported)state!).Record(_factory, value, tags));
+        _listener.Start();
+        registry.AddBeforeCollectCallback(_listener.RecordObservableInstruments);
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    /// <summary>The exported name, or null for instruments we do not export.</summary>
+    public static string? PrometheusName(Instrument instrument)
+    {
+        var meter = instrument.Meter.Name;
+        string? baseName = meter switch
+        {
+            Headscale.Actors.Observability.HeadscaleMetrics.MeterName or Headscale.Derp.Server.DerpMetrics.MeterName => Sanitize(instrument.Name),
+            "System.Runtime" => RuntimeNames.GetValueOrDefault(instrument.Name),
+            "Npgsql" when instrument.Name.StartsWith("db.client.", StringComparison.Ordinal) =>
+                "headscale_db_" + Sanitize(instrument.Name["db.client.".Length..]),
+            _ => null,
+        };
+        if (baseName is null)
+        {
+            return null;
+        }
+
+        var isCounter = IsCounter(instrument);
+        var isHistogram = instrument is Histogram<double> or Histogram<long> or Histogram<int>;
+        if (baseName.EndsWith("_total", StringComparison.Ordinal))
+        {
+            return baseName;
+        }
+
+        if (!isHistogram && baseName.EndsWith("_count", StringComparison.Ordinal))
+        {
+            baseName = baseName[..^"_count".Length] + "_number";
+        }
+
+        if (instrument.Unit == "By" && !baseName.Contains("bytes", StringComparison.Ordinal))
+        {
+            baseName += "_bytes";
+        }
+        else if (instrument.Unit is "s" && !baseName.EndsWith("_seconds", StringComparison.Ordinal))
+        {
+            baseName += "_seconds";
+        }
+
+        return isCounter ? baseName + "_total" : baseName;
+    }
+
+    private static bool IsCounter(Instrument instrument)
+    {
+        var type = instrument.GetType();
+        if (!type.IsGenericType)
+        {
+            return false;
+        }
+
+        var definition = type.GetGenericTypeDefinition();
+        return definition == typeof(Counter<>) || definition == typeof(ObservableCounter<>);
+    }
+
+    private static string Sanitize(string name) => name.Replace('.', '_').Replace('-', '_').ToLowerInvariant();
+
+    /// <summary>One exported instrument: its Prometheus metric, created at the first measurement.</summary>
+    private sealed class Exported(string name, Instrument instrument)
+    {
+        private readonly object _gate = new();
+        private string[]? _labelNames;
+        private volatile Collector? _metric;
+
+        public void Record(IMetricFactory factory, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var metric = _metric ?? Create(factory, tags);
+            var labels = _labelNames!.Length == 0 ? [] : LabelValues(tags);
+            switch (metric)
+            {
+                case Prometheus.Counter counter when instrument.IsObservable:
+                    Child(counter, labels).IncTo(value);
+                    break;
+                case Prometheus.Counter counter:
+                    Child(counter, labels).Inc(value);
+                    break;
+                case Prometheus.Gauge gauge when instrument.IsObservable:
+                    Child(gauge, labels).Set(value);
+                    break;
+                case Prometheus.Gauge gauge:
+                    Child(gauge, labels).Inc(value);
+                    break;
+                case Prometheus.Histogram histogram:
+                    Child(histogram, labels).Observe(value);
+                    break;
+            }
+        }
+
+        private static Prometheus.ICounter Child(Prometheus.Counter metric, string[] labels) => labels.Length == 0 ? metric : metric.WithLabels(labels);
+
+        private static Prometheus.IGauge Child(Prometheus.Gauge metric, string[] labels) => labels.Length == 0 ? metric : metric.WithLabels(labels);
+
+        private static Prometheus.IHistogram Child(Prometheus.Histogram metric, string[] labels) => labels.Length == 0 ? metric : metric.WithLabels(labels);
+
+        private string[] LabelValues(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var values = new string[_labelNames!.Length];
+            Array.Fill(values, "");
+            foreach (var tag in tags)
+            {
+                var index = Array.IndexOf(_labelNames, Sanitize(tag.Key));
+                if (index >= 0)
+                {
+                    values[index] = tag.Value as string ?? Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                }
+            }
+
+            return values;
+        }
+
+        private Collector Create(IMetricFactory factory, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var labelNames = new string[tags.Length];
+            for (var i = 0; i < tags.Length; i++)
+            {
+                labelNames[i] = Sanitize(tags[i].Key);
+            }
+
+            Array.Sort(labelNames, StringComparer.Ordinal);
+            lock (_gate)
+            {
+                if (_metric is not null)
+                {
+                    return _metric;
+                }
+
+                var help = string.IsNullOrEmpty(instrument.Description) ? instrument.Name : instrument.Description;
+                _labelNames = labelNames;
+                Collector metric = instrument switch
+                {
+                    _ when name.EndsWith("_total", StringComparison.Ordinal) && IsCounter(instrument) =>
+                        factory.CreateCounter(name, help, labelNames),
+                    Histogram<double> or Histogram<long> or Histogram<int> => factory.CreateHistogram(name, help, new HistogramConfiguration
+                    {
+                        LabelNames = labelNames,
+                        Buckets = instrument.Unit switch { "s" => SecondsBuckets, "By" => ByteBuckets, _ => SecondsBuckets },
+                    }),
+                    _ => factory.CreateGauge(name, help, labelNames),
+                };
+                _metric = metric;
+                return metric;
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Headscale.Api.Observability;
+using Prometheus;
+using Xunit;
+
+namespace Headscale.Api.Tests.Observability;
+
+/// <summary>Meter instruments become Prometheus metrics with our naming rules, in a registry of the test's own.</summary>
+public sealed class MeterExporterTests
+{
+    private static async Task<string> ScrapeAsync(CollectorRegistry registry)
+    {
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream, TestContext.Current.CancellationToken);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    [Fact]
+    public async Task Counters_get_total_byte_units_get_bytes_and_tags_become_labels()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var meter = new Meter(Headscale.Derp.Server.DerpMetrics.MeterName);
+        var drops = meter.CreateCounter<long>("headscale_derp_test_drops", description: "Dropped.");
+        var bytes = meter.CreateCounter<long>("headscale_derp_test_sent", "By", "Sent.");
+        var open = meter.CreateUpDownCounter<long>("headscale_derp_test_open");
+        var latency = meter.CreateHistogram<double>("headscale_derp_test_latency", "s");
+
+        drops.Add(2, new KeyValuePair<string, object?>("reason", "queue_full"));
+        drops.Add(1, new KeyValuePair<string, object?>("reason", "client_gone"));
+        bytes.Add(1500);
+        open.Add(3);
+        open.Add(-1);
+        latency.Record(0.02);
+
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains("# TYPE headscale_derp_test_drops_total counter", text);
+        Assert.Contains("headscale_derp_test_drops_total{reason=\"queue_full\"} 2", text);
+        Assert.Contains("headscale_derp_test_drops_total{reason=\"client_gone\"} 1", text);
+        Assert.Contains("headscale_derp_test_sent_bytes_total 1500", text);
+        Assert.Contains("# TYPE headscale_derp_test_open gauge", text);
+        Assert.Contains("headscale_derp_test_open 2", text);
+        Assert.Contains("headscale_derp_test_latency_seconds_bucket{le=\"0.025\"} 1", text);
+        Assert.Contains("headscale_derp_test_latency_seconds_count 1", text);
+    }
+
+    [Fact]
+    public async Task Observable_instruments_are_read_at_scrape_time_and_other_meters_are_ignored()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var ours = new Meter(Headscale.Actors.Observability.HeadscaleMetrics.MeterName);
+        using var foreign = new Meter("Somebody.Else");
+        var total = 5L;
+        ours.CreateObservableCounter("headscale_test_observed", () => total);
+        ours.CreateObservableGauge("headscale_test_level_count", () => 7);
+        foreign.CreateCounter<long>("headscale_test_foreign").Add(1);
+
+        var first = await ScrapeAsync(registry);
+        total = 9;
+        var second = await ScrapeAsync(registry);
+
+        Assert.Contains("headscale_test_observed_total 5", first);
+        Assert.Contains("headscale_test_observed_total 9", second);
+        // promtool refuses _count on a gauge.
+        Assert.Contains("headscale_test_level_number 7", second);
+        Assert.DoesNotContain("headscale_test_foreign", second);
+    }
+
+    [Fact]
+    public void Runtime_instruments_are_renamed_and_unknown_ones_are_left_out()
+    {
+        using var meter = new Meter("System.Runtime");
+        var collections = meter.CreateObservableCounter("dotnet.gc.collections", () => 1L);
+        var unknown = meter.CreateObservableCounter("dotnet.some.other", () => 1L);
+
+        Assert.Equal("dotnet_gc_collections_total", MeterExporter.PrometheusName(collections));
+        Assert.Null(MeterExporter.PrometheusName(unknown));
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Headscale.Api.Management;
+using Headscale.IntegrationTests.Support;
+using Headscale.Management.V1;
+
+namespace Headscale.IntegrationTests;
+
+/// <summary>The metrics of the real server after a workload: promtool-clean, the main counters move, loopback only.</summary>
+public sealed partial class ObservabilityTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Scrape_after_a_workload_passes_promtool_and_the_main_counters_move()
+    {
+        var stunPort = TestPorts.GetFree();
+        using var config = new TestServerConfig
+        {
+            Extra = $"policy:\n  mode: database\nderp:\n  server:\n    enabled: true\n    stun_listen_addr: 127.0.0.1:{stunPort}\n",
+        };
+        await using var server = await ServerProcess.StartAsync(config, Ct);
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort}") };
+        var before = Parse(await metrics.GetStringAsync("/metrics", Ct));
+
+        using var local = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config.SocketPath, TimeSpan.FromSeconds(60)));
+        await local.Client.CreateUserAsync(new CreateUserRequest { Name = "metrics-user" }, cancellationToken: Ct);
+        var key = (await local.Client.CreateApiKeyAsync(new CreateApiKeyRequest { Expiration = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1)) }, cancellationToken: Ct)).ApiKey;
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/user"))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var listed = await server.Http.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/user"))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key[..^3] + "zzz");
+            using var refused = await server.Http.SendAsync(request, Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        await server.Http.GetStringAsync("/health", Ct);
+        await StunBindingAsync(stunPort);
+        var health = await CliProcess.RunAsync(config.Directory, Ct, "health", "-c", config.ConfigPath);
+        Assert.True(health.ExitCode == 0 && health.Stdout.Contains("healthy: the database is reachable", StringComparison.Ordinal), health.Stdout + health.Stderr);
+        var text = await metrics.GetStringAsync("/metrics", Ct);
+        var after = Parse(text);
+
+        var check = await PromtoolCheckAsync(text);
+        Assert.True(check.ExitCode == 0 && check.Output.Length == 0, $"promtool check metrics: exit {check.ExitCode}\n{check.Output}");
+
+        AssertMoved(before, after, """headscale_http_requests_total{code="200",method="GET",path="/api/v1/user"}""");
+        AssertMoved(before, after, """headscale_http_requests_total{code="401",method="GET",path="/api/v1/user"}""");
+        AssertMoved(before, after, """headscale_grpc_calls_total{method="CreateUser",code="OK"}""");
+        AssertMoved(before, after, """headscale_grpc_calls_total{method="ListUsers",code="OK"}""");
+        AssertMoved(before, after, """headscale_api_authentication_failures_total{reason="wrong-secret"}""");
+        AssertMoved(before, after, "headscale_journal_write_duration_seconds_count");
+        AssertMoved(before, after, """headscale_derp_stun_requests_total{result="answered"}""");
+        Assert.Equal(1, after["""headscale_cluster_members{status="up"}"""]);
+        Assert.True(after.ContainsKey("process_cpu_seconds_total"));
+        Assert.Contains(after.Keys, k => k.StartsWith("dotnet_gc_heap_allocated_bytes_total", StringComparison.Ordinal));
+        Assert.DoesNotContain("metrics-user", text);
+        Assert.DoesNotContain(key, text);
+        // One log line per request with the route template, the status and the duration.
+        Assert.Matches(@"GET /api/v1/user 401 \d+\.\dms", server.Output);
+    }
+
+    [Fact]
+    public async Task Metrics_on_the_default_loopback_address_are_not_reachable_from_another_address()
+    {
+        var other = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        Assert.SkipWhen(other is null, "this machine has no non-loopback IPv4 address to connect from");
+
+        using var config = new TestServerConfig();
+        await using var server = await ServerProcess.StartAsync(config, Ct);
+
+        using (var loopback = new TcpClient())
+        {
+            await loopback.ConnectAsync(IPAddress.Loopback, server.MetricsPort, Ct);
+        }
+
+        using var outside = new TcpClient();
+        var refused = await Assert.ThrowsAsync<SocketException>(async () => await outside.ConnectAsync(other!, server.MetricsPort, Ct));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    /// <summary>One STUN binding request to the embedded DERP server's STUN port, answered.</summary>
+    private static async Task StunBindingAsync(int port)
+    {
+        using var udp = new UdpClient(AddressFamily.InterNetwork);
+        var request = new byte[64];
+        var transaction = System.Security.Cryptography.RandomNumberGenerator.GetBytes(Headscale.Derp.Stun.StunMessage.TransactionIdLength);
+        var length = Headscale.Derp.Stun.StunMessage.WriteBindingRequest(request, transaction);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        await udp.SendAsync(request.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, port), timeout.Token);
+        var answer = await udp.ReceiveAsync(timeout.Token);
+        Assert.True(answer.Buffer.Length > Headscale.Derp.Stun.StunMessage.HeaderLength);
+    }
+
+    private static void AssertMoved(Dictionary<string, double> before, Dictionary<string, double> after, string series)
+    {
+        Assert.True(after.TryGetValue(series, out var now), $"{series} is missing from the scrape");
+        Assert.True(now > before.GetValueOrDefault(series), $"{series} did not move: {before.GetValueOrDefault(series)} -> {now}");
+    }
+
+    /// <summary>Sample lines as series → value (comments skipped).</summary>
+    private static Dictionary<string, double> Parse(string exposition)
+    {
+        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var match = SampleLine().Match(line);
+            if (match.Success)
+            {
+                samples[match.Groups["series"].Value] = double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return samples;
+    }
+
+    private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string exposition)
+    {
+        var start = new ProcessStartInfo("promtool", "check metrics")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("promtool is needed (Debian: apt-get install prometheus; test.sh installs it)", e);
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+            var stderr = process.StandardError.ReadToEndAsync(Ct);
+            await process.StandardInput.WriteAsync(exposition);
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(Ct);
+            return (process.ExitCode, ((await stdout) + (await stderr)).Trim());
+        }
+    }
+
+    [GeneratedRegex("""^(?<series>[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?) (?<value>\S+)$""")]
+    private static partial Regex SampleLine();
+}
