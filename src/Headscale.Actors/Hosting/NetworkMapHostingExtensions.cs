@@ -54,6 +54,6 @@ public static class NetworkMapHostingExtensions
                     mapOptions.PolicySource,
                     mapOptions.PolicyPath,
                     options.Domain.AskTimeout);
-                system.ActorOf(NetworkMapFeedActor.Props(map, sources), FeedActorName);
+                system.ActorOf(NetworkMapFeedActor.Props(map, sources, mapOptions.ResyncInterval), FeedActorName);
             });
 }
