@@ -21,6 +21,7 @@ public static class NetworkMapHostingExtensions
     public static IServiceCollection AddNetworkMapServices(this IServiceCollection services)
     {
         services.AddSingleton<INetworkMapStatus, NetworkMapStatus>();
+        services.AddSingleton<INetworkMapReports, NetworkMapReports>();
         return services;
     }
 

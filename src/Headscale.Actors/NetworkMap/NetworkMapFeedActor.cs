@@ -44,6 +44,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     private long _policyVersion;
 
     private readonly TimeSpan _resyncInterval;
+    private readonly string _origin = EndpointNotifications.OriginOf(Context.System);
     private bool _resyncing;
 
     /// <param name="resyncInterval">How often the whole state is loaded again and compared by version,
@@ -68,6 +69,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         ClusterNotifications.Subscribe(Context.System, NodeNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, UserNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, PolicyNotifications.Topic, Self);
+        ClusterNotifications.Subscribe(Context.System, EndpointNotifications.Topic, Self);
         StartLoad();
     }
 
@@ -106,6 +108,14 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             }
         });
         Receive<SubscribeAck>(_ => { });
+        Receive<EndpointNotifications.EndpointsReported>(r =>
+        {
+            // This host's own reports reached its map directly.
+            if (r.Origin != _origin)
+            {
+                _map.Tell(new EndpointsUpdated(r.NodeId, r.Endpoints, r.DiscoKey.Length > 0 ? r.DiscoKey : null, r.HomeDerp));
+            }
+        });
         Receive<ResyncTick>(_ =>
         {
             if (!_resyncing)

@@ -87,6 +87,24 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
         Assert.All(seen, m => Assert.True(m is NodeUpdated or NodeRemoved));
     }
 
+    [Fact]
+    public async Task Endpoints_reported_on_another_host_reach_this_map_and_this_host_s_own_are_not_applied_twice()
+    {
+        _listed[1] = true;
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
+        var map = CreateTestProbe();
+        var feed = StartFeed(map.Ref, TimeSpan.Zero);
+        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
+        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+
+        feed.Tell(new EndpointNotifications.EndpointsReported(1, ["192.0.2.1:1"], "", 0, EndpointNotifications.OriginOf(Sys)));
+        feed.Tell(new EndpointNotifications.EndpointsReported(1, ["192.0.2.2:2"], "", 4, "akka.tcp://headscale@10.9.9.9:4053"));
+
+        var applied = await map.ExpectMsgAsync<EndpointsUpdated>(cancellationToken: Ct);
+        Assert.Equal(["192.0.2.2:2"], applied.Endpoints);
+        Assert.Equal((1L, 4, (string?)null), (applied.NodeId, applied.HomeDerp, applied.DiscoKey));
+    }
+
     private sealed class Responder : ReceiveActor
     {
         public Responder(Func<object, object> answer) => ReceiveAny(m => Sender.Tell(answer(m)));
