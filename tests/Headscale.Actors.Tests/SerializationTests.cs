@@ -173,6 +173,7 @@ public sealed class SerializationTests : IDisposable
             new NodeRegistryEvents.AddressesBackfilled(Nid, "100.64.0.9", "", At, Why),
             new UserNotifications.UserChanged(Uid, user),
             new Headscale.Actors.Policy.PolicyNotifications.PolicyTextChanged(3, "{}"),
+            new Headscale.Actors.NetworkMap.EndpointNotifications.EndpointsReported(9, ["192.0.2.1:41641"], "", 3, "akka.tcp://headscale@10.0.0.1:4053"),
             pending,
             new PendingRegistrationCommands.StartRegistration(pending),
             new PendingRegistrationCommands.AwaitRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2)),

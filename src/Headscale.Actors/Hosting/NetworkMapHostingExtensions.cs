@@ -21,6 +21,7 @@ public static class NetworkMapHostingExtensions
     public static IServiceCollection AddNetworkMapServices(this IServiceCollection services)
     {
         services.AddSingleton<INetworkMapStatus, NetworkMapStatus>();
+        services.AddSingleton<INetworkMapReports, NetworkMapReports>();
         return services;
     }
 
@@ -54,6 +55,6 @@ public static class NetworkMapHostingExtensions
                     mapOptions.PolicySource,
                     mapOptions.PolicyPath,
                     options.Domain.AskTimeout);
-                system.ActorOf(NetworkMapFeedActor.Props(map, sources), FeedActorName);
+                system.ActorOf(NetworkMapFeedActor.Props(map, sources, mapOptions.ResyncInterval), FeedActorName);
             });
 }

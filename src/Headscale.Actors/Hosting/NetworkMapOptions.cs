@@ -21,5 +21,8 @@ public sealed record NetworkMapOptions
     /// <summary>How long after its last stream ends a node is shown offline (Headscale: 10 s).</summary>
     public TimeSpan OfflineGrace { get; init; } = NetworkMapActor.OfflineGrace;
 
+    /// <summary>How often each host loads the whole tailnet again to repair a lost notification (decision 0007).</summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     public static MapSettings DefaultSettings { get; } = new("", "{}"u8.ToArray(), new Headscale.Protocol.Tailcfg.DnsConfig(), DisableLogTail: true);
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Headscale.Actors.Nodes;
 using Headscale.Actors.Nodes.Messages;
 using Headscale.Actors.Policy;
 using Headscale.Actors.Users.Messages;
@@ -28,13 +29,17 @@ public sealed class FeedSources(
     string? policyPath,
     TimeSpan askTimeout)
 {
-    /// <summary>Every node with its journal version, every user, and the policy in force.</summary>
-    public async Task<Loaded> LoadAsync(int parallelism)
+    /// <summary>
+    /// Every node with its journal version (those the registry lists, plus <paramref name="alsoAsk"/>:
+    /// a node deleted since shows as deleted), every user, and the policy in force.
+    /// </summary>
+    public async Task<Loaded> LoadAsync(int parallelism, IReadOnlyCollection<NodeId> alsoAsk)
     {
         var index = await registry.Ask<NodeRegistryQueries.NodeIndexList>(new NodeRegistryQueries.ListIndex(null, null), askTimeout);
-        var nodeStates = new NodeNotifications.NodeChanged[index.Entries.Length];
-        await Parallel.ForAsync(0, index.Entries.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism },
-            async (i, _) => nodeStates[i] = await nodes.Ask<NodeNotifications.NodeChanged>(new NodeQueries.GetNodeVersion(index.Entries[i].Id), askTimeout));
+        var ids = index.Entries.Select(e => e.Id).Union(alsoAsk).ToArray();
+        var nodeStates = new NodeNotifications.NodeChanged[ids.Length];
+        await Parallel.ForAsync(0, ids.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            async (i, _) => nodeStates[i] = await nodes.Ask<NodeNotifications.NodeChanged>(new NodeQueries.GetNodeVersion(ids[i]), askTimeout));
         var userList = await users.Ask<UserQueries.UserList>(UserQueries.ListUsers.Instance, askTimeout);
         return new Loaded([.. nodeStates], userList.Users, await LoadPolicyAsync());
     }

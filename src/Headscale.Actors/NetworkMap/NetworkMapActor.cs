@@ -162,7 +162,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         {
             Online = known.Online,
             Endpoints = known.Endpoints,
-            HomeDerp = known.HomeDerp,
+            HomeDerp = known.HomeDerp != 0 ? known.HomeDerp : view.HomeDerp,
             DiscoKey = view.DiscoKey ?? known.DiscoKey,
             LastSeen = known.Online ? known.LastSeen : Later(view.LastSeen, known.LastSeen),
         };

@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
-using PubSub = Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Headscale.Actors.Nodes;
 using Headscale.Actors.Nodes.Messages;
 using Headscale.Actors.Policy;
+using Headscale.Actors.Registration;
 using Headscale.Actors.Users;
 using Headscale.Actors.Users.Messages;
 using Headscale.Policy;
@@ -19,9 +19,12 @@ namespace Headscale.Actors.NetworkMap;
 /// version), every user and the policy; changes that arrive meanwhile wait in the stash. After
 /// that each published change is applied in order per node: a copy older than the version held is
 /// dropped, so a late load reply or a duplicate never rolls a node back.
+/// Every resync interval it loads everything again (asking also for the nodes it holds, so a
+/// deletion it missed shows) and applies what is newer: DistributedPubSub may lose a message.
 /// <code>
-///   Loading --Loaded--> Live          (stash replayed)
+///   Loading --Loaded--> Live          (stash replayed, resync timer started)
 ///   Loading --failure--> Loading      (retried after RetryDelay)
+///   Live --ResyncTick--> Live         (load again, Reconcile by version)
 /// </code>
 /// </summary>
 public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWithTimers
@@ -40,10 +43,17 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     private readonly Dictionary<UserId, User> _users = new();
     private long _policyVersion;
 
-    public NetworkMapFeedActor(IActorRef map, FeedSources sources)
+    private readonly TimeSpan _resyncInterval;
+    private readonly string _origin = EndpointNotifications.OriginOf(Context.System);
+    private bool _resyncing;
+
+    /// <param name="resyncInterval">How often the whole state is loaded again and compared by version,
+    /// repairing what a lost notification left stale; zero or less never.</param>
+    public NetworkMapFeedActor(IActorRef map, FeedSources sources, TimeSpan resyncInterval)
     {
         _map = map;
         _sources = sources;
+        _resyncInterval = resyncInterval;
         Loading();
     }
 
@@ -51,15 +61,15 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef map, FeedSources sources) =>
-        Akka.Actor.Props.Create(() => new NetworkMapFeedActor(map, sources));
+    public static Props Props(IActorRef map, FeedSources sources, TimeSpan resyncInterval) =>
+        Akka.Actor.Props.Create(() => new NetworkMapFeedActor(map, sources, resyncInterval));
 
     protected override void PreStart()
     {
-        var mediator = DistributedPubSub.Get(Context.System).Mediator;
-        mediator.Tell(new PubSub.Subscribe(NodeNotifications.Topic, Self));
-        mediator.Tell(new PubSub.Subscribe(UserNotifications.Topic, Self));
-        mediator.Tell(new PubSub.Subscribe(PolicyNotifications.Topic, Self));
+        ClusterNotifications.Subscribe(Context.System, NodeNotifications.Topic, Self);
+        ClusterNotifications.Subscribe(Context.System, UserNotifications.Topic, Self);
+        ClusterNotifications.Subscribe(Context.System, PolicyNotifications.Topic, Self);
+        ClusterNotifications.Subscribe(Context.System, EndpointNotifications.Topic, Self);
         StartLoad();
     }
 
@@ -70,6 +80,10 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             Apply(loaded);
             Become(Live);
             Stash.UnstashAll();
+            if (_resyncInterval > TimeSpan.Zero)
+            {
+                Timers.StartPeriodicTimer(ResyncTick.Instance, ResyncTick.Instance, _resyncInterval);
+            }
         });
         Receive<Status.Failure>(f =>
         {
@@ -94,9 +108,62 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             }
         });
         Receive<SubscribeAck>(_ => { });
+        Receive<EndpointNotifications.EndpointsReported>(r =>
+        {
+            // This host's own reports reached its map directly.
+            if (r.Origin != _origin)
+            {
+                _map.Tell(new EndpointsUpdated(r.NodeId, r.Endpoints, r.DiscoKey.Length > 0 ? r.DiscoKey : null, r.HomeDerp));
+            }
+        });
+        Receive<ResyncTick>(_ =>
+        {
+            if (!_resyncing)
+            {
+                _resyncing = true;
+                _sources.LoadAsync(LoadParallelism, [.. _nodes.Keys.Select(id => new NodeId(id))])
+                    .PipeTo(Self, success: loaded => new Resynced(loaded));
+            }
+        });
+        Receive<Resynced>(r =>
+        {
+            _resyncing = false;
+            Reconcile(r.Loaded);
+        });
+        Receive<Status.Failure>(f =>
+        {
+            _resyncing = false;
+            _log.Warning(f.Cause, "network map resync failed; the next one is in {Interval}", _resyncInterval);
+        });
     }
 
-    private void StartLoad() => _sources.LoadAsync(LoadParallelism).PipeTo(Self);
+    private void StartLoad() => _sources.LoadAsync(LoadParallelism, []).PipeTo(Self);
+
+    /// <summary>Applies whatever a fresh load shows that this feed missed; versions keep newer notifications.</summary>
+    private void Reconcile(Loaded loaded)
+    {
+        var loadedUsers = loaded.Users.ToDictionary(u => u.Id);
+        foreach (var user in loaded.Users.Where(u => _users.GetValueOrDefault(u.Id) != u))
+        {
+            OnUserChanged(new UserNotifications.UserChanged(user.Id, user));
+        }
+
+        foreach (var gone in _users.Keys.Where(id => !loadedUsers.ContainsKey(id)).ToList())
+        {
+            OnUserChanged(new UserNotifications.UserChanged(gone, null));
+        }
+
+        if (loaded.Policy is { Version: > 0 } policy && policy.Version > _policyVersion)
+        {
+            _policyVersion = policy.Version;
+            _map.Tell(new PolicyUpdated(policy.Text is null ? null : Parse(policy.Text, policy.Source)));
+        }
+
+        foreach (var change in loaded.Nodes)
+        {
+            OnNodeChanged(change);
+        }
+    }
 
     private void Apply(Loaded loaded)
     {
@@ -191,6 +258,13 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         _log.Error("{Source} does not load, nothing is allowed until it is fixed: {Errors}", source, result.ErrorMessage);
         return PolicyLoader.Load("{}").Policy!;
     }
+
+    private sealed record ResyncTick : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly ResyncTick Instance = new();
+    }
+
+    private sealed record Resynced(Loaded Loaded) : INoSerializationVerificationNeeded;
 
     private sealed record RetryLoad : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {

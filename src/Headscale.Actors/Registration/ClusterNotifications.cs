@@ -13,9 +13,20 @@ internal static class ClusterNotifications
     /// </summary>
     public static void Publish(ActorSystem system, string topic, object message)
     {
-        if (((ExtendedActorSystem)system).Provider is ClusterActorRefProvider)
+        if (IsClusterMember(system))
         {
             DistributedPubSub.Get(system).Mediator.Tell(new Publish(topic, message));
         }
     }
+
+    /// <summary>Subscribes <paramref name="subscriber"/> to <paramref name="topic"/> (it receives a <see cref="SubscribeAck"/>); nothing outside a cluster.</summary>
+    public static void Subscribe(ActorSystem system, string topic, IActorRef subscriber)
+    {
+        if (IsClusterMember(system))
+        {
+            DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(topic, subscriber), subscriber);
+        }
+    }
+
+    private static bool IsClusterMember(ActorSystem system) => ((ExtendedActorSystem)system).Provider is ClusterActorRefProvider;
 }

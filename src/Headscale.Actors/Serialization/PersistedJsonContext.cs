@@ -119,6 +119,7 @@ namespace Headscale.Actors.Serialization;
 [JsonSerializable(typeof(NodeRegistryEvents.AddressesBackfilled))]
 [JsonSerializable(typeof(UserNotifications.UserChanged))]
 [JsonSerializable(typeof(PolicyNotifications.PolicyTextChanged))]
+[JsonSerializable(typeof(NetworkMap.EndpointNotifications.EndpointsReported))]
 [JsonSerializable(typeof(PendingRegistration))]
 [JsonSerializable(typeof(PendingRegistrationCommands.StartRegistration))]
 [JsonSerializable(typeof(PendingRegistrationCommands.AwaitRegistration))]

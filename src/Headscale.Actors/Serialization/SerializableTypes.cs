@@ -125,6 +125,7 @@ public static class SerializableTypes
         ("nreg.ebf", typeof(NodeRegistryEvents.AddressesBackfilled), PersistedJsonContext.Default.AddressesBackfilled),
         ("usr.chg", typeof(UserNotifications.UserChanged), PersistedJsonContext.Default.UserChanged),
         ("pol.chg", typeof(PolicyNotifications.PolicyTextChanged), PersistedJsonContext.Default.PolicyTextChanged),
+        ("nmap.ep", typeof(NetworkMap.EndpointNotifications.EndpointsReported), PersistedJsonContext.Default.EndpointsReported),
         ("preg.p", typeof(PendingRegistration), PersistedJsonContext.Default.PendingRegistration),
         ("preg.s", typeof(PendingRegistrationCommands.StartRegistration), PersistedJsonContext.Default.StartRegistration),
         ("preg.a", typeof(PendingRegistrationCommands.AwaitRegistration), PersistedJsonContext.Default.AwaitRegistration),

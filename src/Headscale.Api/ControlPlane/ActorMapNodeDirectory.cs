@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using System.Text;
-using Akka.Actor;
-using Akka.Hosting;
 using Headscale.Actors.NetworkMap;
 using Headscale.Actors.Nodes;
 using Headscale.Protocol.Tailcfg;
@@ -11,11 +9,11 @@ namespace Headscale.Api.ControlPlane;
 /// <summary>
 /// <see cref="IMapNodeDirectory"/> over the node lifecycle: the node key must belong to the Noise
 /// session's machine key; what a client reports is stored on its node (Hostinfo only when it
-/// changed, the disco key) and its endpoints go to this host's network map only, never to the journal.
+/// changed, the disco key) and its endpoints go to the network maps of every host, never to the journal.
 /// </summary>
 public sealed partial class ActorMapNodeDirectory(
     INodeService nodes,
-    IRequiredActor<NetworkMapRegistryKey> map,
+    INetworkMapReports map,
     TimeProvider time,
     ILogger<ActorMapNodeDirectory> log) : IMapNodeDirectory
 {
@@ -47,8 +45,7 @@ public sealed partial class ActorMapNodeDirectory(
         }
 
         var validDisco = NodeInputs.IsDiscoKey(discoKey) ? discoKey : null;
-        (await map.GetAsync(cancellationToken)).Tell(new NetworkMapCommands.EndpointsUpdated(
-            nodeId, endpoints.IsDefault ? [] : endpoints, validDisco, hostinfo?.PreferredDerp ?? 0));
+        await map.ReportEndpointsAsync(nodeId, endpoints, validDisco, hostinfo?.PreferredDerp ?? 0, cancellationToken);
     }
 
     [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "map request of node {NodeId} not stored: {Reason}")]

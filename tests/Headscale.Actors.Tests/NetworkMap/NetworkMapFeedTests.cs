@@ -38,7 +38,7 @@ public sealed class NetworkMapFeedTests(LifecycleHost host) : IClassFixture<Life
         await router.NextMatchingAsync(m => m.TryGetProperty("Peers", out _));
 
         var route = "10.77." + Random.Shared.Next(0, 255) + ".0/24";
-        var hostinfo = $$"""{"Hostname":"router","RoutableIPs":["{{route}}"]}""";
+        var hostinfo = $$$"""{"Hostname":"router","RoutableIPs":["{{{route}}}"],"NetInfo":{"PreferredDERP":9}}""";
         var reported = await host.Nodes.ReportClientStateAsync(b.Id, new ClientReport(hostinfo, "router", [route], null), DateTimeOffset.UtcNow, Ct);
         Assert.Equal(ResultCode.Ok, reported.Result.Code);
         var approved = await host.Nodes.SetApprovedRoutesAsync(b.Id, [route], DateTimeOffset.UtcNow, Cause.Cli("nodes approve-routes"), Ct);
@@ -48,6 +48,7 @@ public sealed class NetworkMapFeedTests(LifecycleHost host) : IClassFixture<Life
             p.TryGetProperty("AllowedIPs", out var allowed) && allowed.EnumerateArray().Any(ip => ip.GetString() == route)));
         var peer = changed.GetProperty("PeersChanged").EnumerateArray().First(p => p.GetProperty("ID").GetInt64() == (long)b.Id.Value);
         Assert.Equal("router", peer.GetProperty("Hostinfo").GetProperty("Hostname").GetString());
+        Assert.Equal(9, peer.GetProperty("HomeDERP").GetInt32());
         Assert.Contains(route, peer.GetProperty("PrimaryRoutes").EnumerateArray().Select(r => r.GetString()));
 
         await host.Nodes.DeleteAsync(b.Id, DateTimeOffset.UtcNow, Cause.Cli("nodes delete"), Ct);

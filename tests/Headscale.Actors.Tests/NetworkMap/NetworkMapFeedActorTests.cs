@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Headscale.Actors.NetworkMap;
+using Headscale.Actors.Nodes;
+using Headscale.Actors.Nodes.Messages;
+using Headscale.Actors.Policy;
+using Headscale.Actors.Users;
+using Headscale.Actors.Users.Messages;
+using static Headscale.Actors.NetworkMap.NetworkMapCommands;
+
+namespace Headscale.Actors.Tests.NetworkMap;
+
+/// <summary>The feed alone, against stand-in singletons: load, ordering by version, and the periodic resync.</summary>
+public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
+{
+    private static readonly DateTimeOffset At = new(2026, 5, 6, 7, 8, 9, TimeSpan.Zero);
+    private static readonly User Alice = new(new UserId(1), "alice", "", "", At);
+
+    private readonly ConcurrentDictionary<ulong, NodeNotifications.NodeChanged> _entities = new();
+    private readonly ConcurrentDictionary<ulong, bool> _listed = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Node NodeNamed(ulong id, string givenName) =>
+        new(new NodeId(id), TestKeys.Machine((long)id), TestKeys.Node((long)id), Alice.Id, givenName, givenName,
+            $"100.64.0.{id}", "", null, false, [], null, RegisterMethod.Cli, At, At, null);
+
+    private IActorRef Answering(Func<object, object> answer) => Sys.ActorOf(Props.Create(() => new Responder(answer)));
+
+    private IActorRef StartFeed(IActorRef map, TimeSpan resync)
+    {
+        var registry = Answering(_ => new NodeRegistryQueries.NodeIndexList([.. _listed.Keys.Order().Select(id =>
+            new NodeIndexEntry(new NodeId(id), TestKeys.Machine((long)id), TestKeys.Node((long)id), Alice.Id, "n", "", "", false))]));
+        var nodes = Answering(q => _entities[((NodeQueries.GetNodeVersion)q).Id.Value]);
+        var users = Answering(_ => new UserQueries.UserList([Alice]));
+        var policy = Answering(_ => new PolicyCommands.PolicyResult(PolicyCommands.PolicyResultCode.NotFound, "", null, 0, "none"));
+        var sources = new FeedSources(registry, nodes, users, policy, NetworkMapPolicySource.Database, null, TimeSpan.FromSeconds(10));
+        return Sys.ActorOf(NetworkMapFeedActor.Props(map, sources, resync));
+    }
+
+    [Fact]
+    public async Task The_load_sends_every_node_once_and_older_copies_never_roll_a_node_back()
+    {
+        _listed[1] = true;
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 2, NodeNamed(1, "first"));
+        var map = CreateTestProbe();
+        var feed = StartFeed(map.Ref, TimeSpan.Zero);
+
+        Assert.Null((await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct)).Policy);
+        var loaded = Assert.Single((await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct)).Views);
+        Assert.Equal(("first", "alice"), (loaded.GivenName, loaded.UserLogin));
+        Assert.Equal(["100.64.0.1/32"], loaded.Addresses);
+
+        feed.Tell(new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "stale")));
+        feed.Tell(new NodeNotifications.NodeChanged(new NodeId(1), 2, NodeNamed(1, "repeat")));
+        feed.Tell(new NodeNotifications.NodeChanged(new NodeId(1), 3, NodeNamed(1, "newer")));
+        Assert.Equal("newer", (await map.ExpectMsgAsync<NodeUpdated>(cancellationToken: Ct)).View.GivenName);
+
+        feed.Tell(new NodeNotifications.NodeChanged(new NodeId(1), 4, null));
+        Assert.Equal(1, (await map.ExpectMsgAsync<NodeRemoved>(cancellationToken: Ct)).NodeId);
+    }
+
+    [Fact]
+    public async Task A_resync_repairs_a_missed_change_and_a_missed_deletion()
+    {
+        _listed[1] = true;
+        _listed[2] = true;
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
+        _entities[2] = new NodeNotifications.NodeChanged(new NodeId(2), 1, NodeNamed(2, "two"));
+        var map = CreateTestProbe();
+        StartFeed(map.Ref, TimeSpan.FromMilliseconds(100));
+        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
+        Assert.Equal(2, (await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct)).Views.Length);
+
+        // Changes whose notifications were lost: node 1 renamed, node 2 deleted (and released from the registry).
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 2, NodeNamed(1, "one-renamed"));
+        _entities[2] = new NodeNotifications.NodeChanged(new NodeId(2), 2, null);
+        _listed.TryRemove(2, out _);
+
+        var seen = new List<object>();
+        while (!(seen.OfType<NodeUpdated>().Any(u => u.View.GivenName == "one-renamed") && seen.OfType<NodeRemoved>().Any(r => r.NodeId == 2)))
+        {
+            seen.Add(await map.ExpectMsgAsync<object>(TimeSpan.FromSeconds(10), cancellationToken: Ct));
+        }
+
+        // Nothing else changed, so later resyncs send nothing.
+        Assert.All(seen, m => Assert.True(m is NodeUpdated or NodeRemoved));
+    }
+
+    [Fact]
+    public async Task Endpoints_reported_on_another_host_reach_this_map_and_this_host_s_own_are_not_applied_twice()
+    {
+        _listed[1] = true;
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
+        var map = CreateTestProbe();
+        var feed = StartFeed(map.Ref, TimeSpan.Zero);
+        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
+        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+
+        feed.Tell(new EndpointNotifications.EndpointsReported(1, ["192.0.2.1:1"], "", 0, EndpointNotifications.OriginOf(Sys)));
+        feed.Tell(new EndpointNotifications.EndpointsReported(1, ["192.0.2.2:2"], "", 4, "akka.tcp://headscale@10.9.9.9:4053"));
+
+        var applied = await map.ExpectMsgAsync<EndpointsUpdated>(cancellationToken: Ct);
+        Assert.Equal(["192.0.2.2:2"], applied.Endpoints);
+        Assert.Equal((1L, 4, (string?)null), (applied.NodeId, applied.HomeDerp, applied.DiscoKey));
+    }
+
+    private sealed class Responder : ReceiveActor
+    {
+        public Responder(Func<object, object> answer) => ReceiveAny(m => Sender.Tell(answer(m)));
+    }
+}
