@@ -20,7 +20,8 @@ public interface IApiKeyDirectory
 
 internal sealed class ApiKeyDirectoryFacade(IRequiredActor<ApiKeyDirectorySingleton> directory, TimeProvider time) : IApiKeyDirectory
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    // Long enough for the singleton to start on a busy host right after the member joins itself.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public Task<ApiKeyResult> CreateAsync(string prefix, string hash, DateTimeOffset expiration, Cause cause, CancellationToken cancellationToken) =>
         AskAsync<ApiKeyResult>(new CreateApiKey(prefix, hash, expiration, time.GetUtcNow(), cause), cancellationToken);

@@ -14,7 +14,8 @@ public interface IIdAllocator
 
 internal sealed class IdAllocatorFacade(IRequiredActor<IdAllocatorSingleton> allocator) : IIdAllocator
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    // Long enough for the singleton to start on a busy host right after the member joins itself.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public async Task<ulong> AllocateAsync(IdKind kind, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace Headscale.Api.Observability;
 /// meter name, keeps <c>_count</c> suffixes on gauges and exports observable counters as gauges,
 /// which <c>promtool check metrics</c> rejects.
 /// <list type="bullet">
-/// <item><c>Headscale</c> and <c>Headscale.Derp</c>: the instrument name is the base name.</item>
+/// <item><c>Headscale</c>: the instrument name is the base name; <c>Headscale.Derp</c>: prefixed with <c>headscale_derp_</c>.</item>
 /// <item><c>System.Runtime</c>: a chosen few, renamed (<see cref="RuntimeNames"/>).</item>
 /// <item><c>Npgsql</c>: <c>db.client.*</c> becomes <c>headscale_db_*</c> (connection pool usage).</item>
 /// </list>
@@ -69,7 +69,11 @@ public sealed class MeterExporter : IDisposable
         var meter = instrument.Meter.Name;
         string? baseName = meter switch
         {
-            Headscale.Actors.Observability.HeadscaleMetrics.MeterName or Headscale.Derp.Server.DerpMetrics.MeterName => Sanitize(instrument.Name),
+            Headscale.Actors.Observability.HeadscaleMetrics.MeterName => Sanitize(instrument.Name),
+            // The DERP library names its instruments without a product prefix (it may be hosted elsewhere).
+            Headscale.Derp.Server.DerpMetrics.MeterName => instrument.Name.StartsWith("headscale_derp_", StringComparison.Ordinal)
+                ? Sanitize(instrument.Name)
+                : "headscale_derp_" + Sanitize(instrument.Name),
             "System.Runtime" => RuntimeNames.GetValueOrDefault(instrument.Name),
             "Npgsql" when instrument.Name.StartsWith("db.client.", StringComparison.Ordinal) =>
                 "headscale_db_" + Sanitize(instrument.Name["db.client.".Length..]),
