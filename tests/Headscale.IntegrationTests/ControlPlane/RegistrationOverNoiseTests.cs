@@ -149,6 +149,22 @@ public sealed class RegistrationOverNoiseTests(ControlServer server) : IClassFix
     }
 
     [Fact]
+    public async Task A_node_expired_by_an_admin_learns_it_at_its_next_register()
+    {
+        var user = await server.CreateUserAsync();
+        using var node = await server.RegisteredNodeAsync(user);
+        var id = (await server.FindNodeAsync(node.NodeKey))!.Id;
+        Assert.False((await node.RefreshAsync(Ct)).NodeKeyExpired);
+
+        await server.Admin.ExpireNodeAsync(new ExpireNodeRequest { NodeId = id }, cancellationToken: Ct);
+
+        var refreshed = await node.RefreshAsync(Ct);
+        Assert.True(refreshed.NodeKeyExpired, refreshed.RawBody);
+        var stored = await server.FindNodeAsync(node.NodeKey);
+        Assert.True(stored!.Expiry.ToDateTimeOffset() <= DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
     public async Task A_machine_logging_in_as_another_user_gets_a_new_node()
     {
         var alice = await server.CreateUserAsync("alice");
