@@ -52,9 +52,20 @@ internal sealed class NodeRegistrar(DomainActors actors, IIdAllocator ids)
             }
         }
 
-        var result = existing is null
-            ? await CreateAsync(spec, cancellationToken)
-            : await UpdateAsync(existing, spec, cancellationToken);
+        NodeCommandResult result;
+        try
+        {
+            result = existing is null
+                ? await CreateAsync(spec, cancellationToken)
+                : await UpdateAsync(existing, spec, cancellationToken);
+        }
+        catch when (revertKey is not null)
+        {
+            // A timeout or cancellation after the key was used must not leave it used by nobody.
+            await revertKey();
+            throw;
+        }
+
         if (!result.Result.Succeeded && revertKey is not null)
         {
             await revertKey();

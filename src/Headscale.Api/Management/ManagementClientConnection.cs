@@ -21,6 +21,9 @@ public sealed record ManagementClientOptions(string? Address, string? ApiKey, bo
 /// </summary>
 public sealed class ManagementClientConnection : IDisposable
 {
+    /// <summary>gRPC's 4 MiB default would cut off <c>nodes list</c> at a few thousand nodes.</summary>
+    public const int MaxResponseBytes = 256 * 1024 * 1024;
+
     private readonly GrpcChannel _channel;
 
     private ManagementClientConnection(GrpcChannel channel, CallInvoker invoker)
@@ -66,7 +69,7 @@ public sealed class ManagementClientConnection : IDisposable
                     }
                 },
             };
-            channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
+            channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = MaxResponseBytes });
             invoker = channel.CreateCallInvoker();
         }
         else
@@ -88,7 +91,7 @@ public sealed class ManagementClientConnection : IDisposable
                 handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
             }
 
-            channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { HttpHandler = handler });
+            channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = MaxResponseBytes });
             var authorization = "Bearer " + options.ApiKey.Trim();
             invoker = channel.CreateCallInvoker().Intercept(metadata =>
             {

@@ -192,6 +192,8 @@ public sealed class RegistrationOverNoiseTests(ControlServer server) : IClassFix
         {
             var results = await Task.WhenAll(nodes.Select(n => n.RegisterAsync(key, Ct)));
 
+            var unexpected = results.Where(r => !r.Succeeded && r.Error != "authkey already used").Select(r => $"{r.Status}: {r.RawBody}").ToList();
+            Assert.True(unexpected.Count == 0, "unexpected answers: " + string.Join(" | ", unexpected));
             Assert.Single(results, r => r.Succeeded);
             Assert.Equal(99, results.Count(r => r.Error == "authkey already used"));
             var owned = (await server.Admin.ListNodesAsync(new ListNodesRequest { User = user.Name }, cancellationToken: Ct)).Nodes;
