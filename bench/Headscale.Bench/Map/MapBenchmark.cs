@@ -161,6 +161,12 @@ internal static class MapBenchmark
         await change();
         var adminCall = Stopwatch.GetElapsedTime(watch.Start);
         var complete = await watch.WaitAsync(timeout);
+        if (!complete)
+        {
+            var missing = sessions.Where(s => !watch.HasMatched(s)).ToList();
+            Console.WriteLine($"  {missing.Count} sessions missed the change; e.g. {string.Join(", ", missing.Take(5).Select(s => $"{s.Node.Hostname} ({s.FrameCount} frames{(s.Error is null ? "" : ", " + s.Error.GetType().Name + ": " + s.Error.Message)})"))}");
+        }
+
         var latencies = watch.LatenciesMs();
         return new ChangeResult(expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu);
     }

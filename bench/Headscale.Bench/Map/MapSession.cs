@@ -41,6 +41,9 @@ internal sealed class MapSession : IAsyncDisposable
 
     public long ReceivedBytes { get; private set; }
 
+    /// <summary>Why the stream stopped, if it did.</summary>
+    public Exception? Error { get; private set; }
+
     public async Task RegisterAsync(string authKey, CancellationToken cancellationToken)
     {
         var result = await Node.RegisterAsync(authKey, cancellationToken);
@@ -95,8 +98,10 @@ internal sealed class MapSession : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or InvalidDataException or ZstdException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // Any failure ends this session's stream; it is recorded and reported, never thrown on the pool.
+            Error = e;
             _fullMap.TrySetException(e);
             Volatile.Read(ref _watch)?.Fail();
         }
