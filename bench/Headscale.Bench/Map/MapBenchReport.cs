@@ -28,6 +28,9 @@ internal sealed class MapBenchReport(int nodes)
 
     public long FullMapBytes { get; set; }
 
+    /// <summary>Sessions whose stream the server ended after their full map (before the changes were measured).</summary>
+    public int LostSessions { get; set; }
+
     public ChangeResult? Join { get; set; }
 
     public ChangeResult? Route { get; set; }
@@ -57,6 +60,11 @@ internal sealed class MapBenchReport(int nodes)
         {
             Row("open all sessions and read full maps",
                 $"{o.Wall.TotalSeconds:F2} s, server CPU {o.ServerCpu.TotalSeconds:F2} s, full map avg {FullMapBytes / 1024.0 / nodes:F1} KiB zstd");
+        }
+
+        if (OpenSessions is not null)
+        {
+            Row("sessions ended by the server after their full map", $"{LostSessions}");
         }
 
         if (IdleCpu is { } idle && idle.Wall > TimeSpan.Zero)

@@ -119,6 +119,11 @@ internal static class MapBenchmark
         await Task.Delay(settings.IdleWait, cancellationToken);
         report.IdleCpu = (settings.IdleWait, server.ReadCpuTime() - idleCpu);
         report.RssWithSessions = server.ReadRssBytes();
+        report.LostSessions = sessions.Count(s => s.Error is not null);
+        if (report.LostSessions > 0)
+        {
+            Console.WriteLine($"  {report.LostSessions} sessions lost after their full map; first: {sessions.First(s => s.Error is not null).Error!.Message}");
+        }
 
         // B2a: a new node joins; every session must see its key in a PeersChanged delta.
         var joiner = new MapSession(server.Url, serverKey, "bench-joiner", []);

@@ -93,7 +93,10 @@ internal sealed class MapSession : IAsyncDisposable
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
-                    _fullMap.TrySetException(new EndOfStreamException($"{Node.Hostname}: the map stream ended before the full map"));
+                    // A real client would reconnect; the benchmark counts the session as lost instead.
+                    Error = new EndOfStreamException($"{Node.Hostname}: the server ended the map stream after {FrameCount} frames");
+                    _fullMap.TrySetException(Error);
+                    Volatile.Read(ref _watch)?.Fail();
                     return;
                 }
             }
