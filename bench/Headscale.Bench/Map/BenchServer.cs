@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Headscale.Api.Management;
+using Headscale.Management.V1;
+
+namespace Headscale.Bench.Map;
+
+/// <summary>
+/// A real <c>headscale serve</c> in its own process (SQLite in a temporary directory, policy in the database), with its
+/// management client on the unix socket and readings of its RSS and CPU time from /proc.
+/// </summary>
+internal sealed class BenchServer : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+
+    private readonly Process _process;
+    private readonly string _directory;
+    private readonly ManagementClientConnection _management;
+
+    private BenchServer(Process process, string directory, int port, ManagementClientConnection management)
+    {
+        _process = process;
+        _directory = directory;
+        Url = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        _management = management;
+    }
+
+    public Uri Url { get; }
+
+    public HeadscaleService.HeadscaleServiceClient Admin => _management.Client;
+
+    public int ProcessId => _process.Id;
+
+    public static async Task<BenchServer> StartAsync(string serverDll, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "hs-mapbench-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(directory);
+        var port = FreePort();
+        var socket = Path.Combine(directory, "headscale.sock");
+        var config = Path.Combine(directory, "config.yaml");
+        await File.WriteAllTextAsync(config, $"""
+            server_url: http://127.0.0.1:{port}
+            listen_addr: 127.0.0.1:{port}
+            metrics_listen_addr: 127.0.0.1:{FreePort()}
+            grpc_listen_addr: 127.0.0.1:{FreePort()}
+            unix_socket: {socket}
+            noise:
+              private_key_path: noise_private.key
+            database:
+              type: sqlite
+              sqlite:
+                path: {Path.Combine(directory, "db.sqlite")}
+            policy:
+              mode: database
+            log:
+              level: warn
+
+            """, cancellationToken);
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { serverDll, "serve", "-c", config },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = directory,
+        };
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("HEADSCALE_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start dotnet {serverDll}");
+        // Drain the server's output so a full pipe never blocks it; only errors are of interest here.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine("server: " + e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var management = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, socket, TimeSpan.FromSeconds(120)));
+        var server = new BenchServer(process, directory, port, management);
+        try
+        {
+            await server.WaitUntilAnsweringAsync(timeout, cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Resident set size of the server process (VmRSS), in bytes.</summary>
+    public long ReadRssBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{ProcessId.ToString(CultureInfo.InvariantCulture)}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                var kib = line["VmRSS:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                return long.Parse(kib, CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidDataException("VmRSS missing from /proc status of the server");
+    }
+
+    /// <summary>User plus system CPU time of the server process so far.</summary>
+    public TimeSpan ReadCpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{ProcessId.ToString(CultureInfo.InvariantCulture)}/stat");
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+    }
+
+    private static long ClockTicksPerSecond => 100; // USER_HZ is 100 on every Linux ABI .NET supports
+
+    private async Task WaitUntilAnsweringAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"headscale exited with code {_process.ExitCode} before answering");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync("/health", deadline.Token);
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"headscale did not answer /health within {timeout.TotalSeconds} s");
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _management.Dispose();
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+
+namespace Headscale.Bench.Map;
+
+/// <summary>How one change reached the sessions: sorted per-session latencies from the admin call.</summary>
+internal sealed record ChangeResult(int Expected, double[] LatenciesMs, bool Complete, int StreamFailures, TimeSpan AdminCall, TimeSpan ServerCpu)
+{
+    public double Percentile(double p) =>
+        LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[Math.Clamp((int)Math.Ceiling(p * LatenciesMs.Length) - 1, 0, LatenciesMs.Length - 1)];
+
+    public double Max => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[^1];
+}
+
+/// <summary>Everything the map benchmark measured, printed as one table at the end (also after an early stop).</summary>
+internal sealed class MapBenchReport(int nodes)
+{
+    public long RssAtStart { get; set; }
+
+    public long RssAfterRegistration { get; set; }
+
+    public long RssWithSessions { get; set; }
+
+    public (TimeSpan Wall, TimeSpan ServerCpu)? Registration { get; set; }
+
+    public (TimeSpan Wall, TimeSpan ServerCpu)? OpenSessions { get; set; }
+
+    public (TimeSpan Wall, TimeSpan ServerCpu)? IdleCpu { get; set; }
+
+    public long FullMapBytes { get; set; }
+
+    /// <summary>Sessions whose stream the server ended after their full map (before the changes were measured).</summary>
+    public int LostSessions { get; set; }
+
+    public ChangeResult? Join { get; set; }
+
+    public ChangeResult? Route { get; set; }
+
+    public ChangeResult? Policy { get; set; }
+
+    /// <summary>Prints the table; numbers are formatted invariantly (the caller sets the invariant culture).</summary>
+    public void Print()
+    {
+        Console.WriteLine();
+        Console.WriteLine($"| Measure ({nodes} nodes) | Value |");
+        Console.WriteLine("|---|---|");
+        Row("server RSS at start / after registration / with sessions",
+            $"{Mib(RssAtStart)} / {Mib(RssAfterRegistration)} / {Mib(RssWithSessions)} MiB");
+        if (RssWithSessions > 0)
+        {
+            Row("B1 RSS per idle session, all in (vs start; goal <= 24 KiB)", $"{(RssWithSessions - RssAtStart) / 1024.0 / nodes:F1} KiB");
+            Row("B1 RSS per map stream only (vs after registration)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
+        }
+
+        if (Registration is { } r)
+        {
+            Row("registration", $"{r.Wall.TotalSeconds:F2} s, {nodes / r.Wall.TotalSeconds:F0} nodes/s, server CPU {r.ServerCpu.TotalSeconds:F2} s");
+        }
+
+        if (OpenSessions is { } o)
+        {
+            Row("open all sessions and read full maps",
+                $"{o.Wall.TotalSeconds:F2} s, server CPU {o.ServerCpu.TotalSeconds:F2} s, full map avg {FullMapBytes / 1024.0 / nodes:F1} KiB zstd");
+        }
+
+        if (OpenSessions is not null)
+        {
+            Row("sessions ended by the server after their full map", $"{LostSessions}");
+        }
+
+        if (IdleCpu is { } idle && idle.Wall > TimeSpan.Zero)
+        {
+            Row($"server CPU while idle ({idle.Wall.TotalSeconds:F0} s)", $"{idle.ServerCpu.TotalSeconds / idle.Wall.TotalSeconds * 100:F1} % of one core");
+        }
+
+        Change("B2 node joins -> PeersChanged (goal p99 < 200 ms)", Join);
+        Change("B2 route approved -> AllowedIPs (goal p99 < 200 ms)", Route);
+        Change("B3 policy set -> new PacketFilter, all (goal max < 1 s)", Policy);
+    }
+
+    private static void Change(string name, ChangeResult? result)
+    {
+        if (result is null)
+        {
+            return;
+        }
+
+        Row(name, (
+            $"{result.LatenciesMs.Length}/{result.Expected} received{(result.Complete ? "" : " (TIMED OUT)")}, " +
+            $"p50 {result.Percentile(0.5):F0} ms, p99 {result.Percentile(0.99):F0} ms, max {result.Max:F0} ms; " +
+            $"admin call {result.AdminCall.TotalMilliseconds:F0} ms, server CPU {result.ServerCpu.TotalSeconds:F2} s" +
+            (result.StreamFailures > 0 ? $", {result.StreamFailures} streams broke" : "")));
+    }
+
+    private static void Row(string name, string value) => Console.WriteLine($"| {name} | {value} |");
+
+    private static string Mib(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F1", CultureInfo.InvariantCulture);
+}

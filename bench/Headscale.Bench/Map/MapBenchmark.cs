@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf.WellKnownTypes;
+using Headscale.Management.V1;
+using Headscale.Protocol.Client;
+
+namespace Headscale.Bench.Map;
+
+/// <summary>
+/// B1–B3 (performance.md): idle map sessions per server RSS, one change fanned out to every session, and a policy
+/// change reaching every session, against a real <c>headscale serve</c> in its own process.
+/// <code>dotnet run -c Release --project bench/Headscale.Bench -- map --nodes 1000 [--server-exe path/headscale.dll]
+///   [--concurrency 64] [--setup-timeout 300] [--change-timeout 30] [--idle 5]</code>
+/// </summary>
+internal static class MapBenchmark
+{
+    public const string Command = "map";
+
+    private const string Route = "10.200.0.0/24";
+
+    // Narrower than the default allow-all, so every node's packet filter changes.
+    private const string NarrowPolicy = "{\"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:443\"]}]}";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        var (settings, error) = MapBenchSettings.Parse(args);
+        if (settings is null)
+        {
+            Console.Error.WriteLine($"map: {error}");
+            Console.Error.WriteLine(MapBenchSettings.Usage);
+            return 2;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+
+        var report = new MapBenchReport(settings.Nodes);
+        Console.WriteLine($"map benchmark: {settings.Nodes} nodes, {settings.Concurrency} in flight, server {settings.ServerExe}, " +
+                          $"{Environment.ProcessorCount} cores");
+        var sessions = new List<MapSession>();
+        MapSession? joiner = null;
+        await using var server = await BenchServer.StartAsync(settings.ServerExe, TimeSpan.FromSeconds(90), cancel.Token);
+        try
+        {
+            await RunPhasesAsync(server, settings, sessions, report, j => joiner = j, cancel.Token);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or HttpRequestException or Grpc.Core.RpcException)
+        {
+            Console.Error.WriteLine($"map: stopped early: {e.Message}");
+            report.Print();
+            return 1;
+        }
+        finally
+        {
+            await Task.WhenAll(sessions.Select(s => s.DisposeAsync().AsTask()));
+            if (joiner is not null)
+            {
+                await joiner.DisposeAsync();
+            }
+        }
+
+        report.Print();
+        return 0;
+    }
+
+    private static async Task RunPhasesAsync(
+        BenchServer server, MapBenchSettings settings, List<MapSession> sessions, MapBenchReport report, Action<MapSession> setJoiner,
+        CancellationToken cancellationToken)
+    {
+        var admin = server.Admin;
+        var user = (await admin.CreateUserAsync(new CreateUserRequest { Name = "bench" }, cancellationToken: cancellationToken)).User;
+        var key = (await admin.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
+        {
+            User = user.Id,
+            Reusable = true,
+            Expiration = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(2)),
+        }, cancellationToken: cancellationToken)).PreAuthKey.Key;
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var serverKey = await Ts2021Client.FetchServerKeyAsync(http, server.Url,
+            ControlNode.DefaultCapabilityVersion, cancellationToken);
+        report.RssAtStart = server.ReadRssBytes();
+
+        for (var i = 0; i < settings.Nodes; i++)
+        {
+            sessions.Add(new MapSession(server.Url, serverKey, "bench-" + i.ToString(CultureInfo.InvariantCulture), i == 0 ? [Route] : []));
+        }
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = cancellationToken };
+        using (var setup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            setup.CancelAfter(settings.SetupTimeout);
+            parallel.CancellationToken = setup.Token;
+            var cpu = server.ReadCpuTime();
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(sessions, parallel, (s, ct) => new ValueTask(s.RegisterAsync(key, ct)));
+            report.Registration = (clock.Elapsed, server.ReadCpuTime() - cpu);
+            report.RssAfterRegistration = server.ReadRssBytes();
+            Console.WriteLine($"registered {settings.Nodes} nodes in {clock.Elapsed.TotalSeconds:F1} s");
+
+            cpu = server.ReadCpuTime();
+            clock.Restart();
+            await Parallel.ForEachAsync(sessions, parallel, async (s, ct) =>
+            {
+                await s.OpenAsync(ct);
+                await s.FullMap.WaitAsync(ct);
+            });
+            report.OpenSessions = (clock.Elapsed, server.ReadCpuTime() - cpu);
+            report.FullMapBytes = sessions.Sum(s => s.FullMapBytes);
+            Console.WriteLine($"opened {settings.Nodes} map sessions with full maps in {clock.Elapsed.TotalSeconds:F1} s");
+        }
+
+        var idleCpu = server.ReadCpuTime();
+        await Task.Delay(settings.IdleWait, cancellationToken);
+        report.IdleCpu = (settings.IdleWait, server.ReadCpuTime() - idleCpu);
+        report.RssWithSessions = server.ReadRssBytes();
+        report.LostSessions = sessions.Count(s => s.Error is not null);
+        if (report.LostSessions > 0)
+        {
+            Console.WriteLine($"  {report.LostSessions} sessions lost after their full map; first: {sessions.First(s => s.Error is not null).Error!.Message}");
+        }
+
+        // B2a: a new node joins; every session must see its key in a PeersChanged delta.
+        var joiner = new MapSession(server.Url, serverKey, "bench-joiner", []);
+        setJoiner(joiner);
+        var joinedKey = Encoding.UTF8.GetBytes(joiner.Node.NodeKey);
+        report.Join = await MeasureAsync(server, sessions, settings.Nodes, settings.ChangeTimeout,
+            json => json.IndexOf(joinedKey) >= 0,
+            () => joiner.RegisterAsync(key, cancellationToken));
+
+        // B2b: an admin approves the route node 0 announces; every other session must see it in that peer's AllowedIPs.
+        var routerKey = sessions[0].Node.NodeKey;
+        var routerId = (await admin.ListNodesAsync(new ListNodesRequest(), cancellationToken: cancellationToken)).Nodes
+            .First(n => n.NodeKey == routerKey).Id;
+        report.Route = await MeasureAsync(server, sessions, settings.Nodes - 1, settings.ChangeTimeout,
+            json => MapFrames.PeerHasAllowedIp(json, routerKey, Route),
+            () =>
+            {
+                var approve = new SetApprovedRoutesRequest { NodeId = routerId };
+                approve.Routes.Add(Route);
+                return admin.SetApprovedRoutesAsync(approve, cancellationToken: cancellationToken).ResponseAsync;
+            });
+
+        // B3: a policy narrower than allow-all; every session must get a packet filter that allows only port 443.
+        report.Policy = await MeasureAsync(server, sessions, settings.Nodes, settings.ChangeTimeout,
+            MapFrames.HasFilterForPort443,
+            () => admin.SetPolicyAsync(new SetPolicyRequest { Policy = NarrowPolicy }, cancellationToken: cancellationToken).ResponseAsync);
+    }
+
+    private static async Task<ChangeResult> MeasureAsync(
+        BenchServer server, List<MapSession> sessions, int expected, TimeSpan timeout, FrameMatcher matcher, Func<Task> change)
+    {
+        var watch = new FrameWatch(matcher, expected);
+        foreach (var session in sessions)
+        {
+            session.Arm(watch);
+        }
+
+        var cpu = server.ReadCpuTime();
+        watch.MarkStart();
+        await change();
+        var adminCall = Stopwatch.GetElapsedTime(watch.Start);
+        var complete = await watch.WaitAsync(timeout);
+        if (!complete)
+        {
+            var missing = sessions.Where(s => !watch.HasMatched(s)).ToList();
+            Console.WriteLine($"  {missing.Count} sessions missed the change; e.g. {string.Join(", ", missing.Take(5).Select(s => $"{s.Node.Hostname} ({s.FrameCount} frames{(s.Error is null ? "" : ", " + s.Error.GetType().Name + ": " + s.Error.Message)})"))}");
+        }
+
+        var latencies = watch.LatenciesMs();
+        return new ChangeResult(expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu);
+    }
+}
