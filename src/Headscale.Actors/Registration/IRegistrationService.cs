@@ -24,6 +24,8 @@ public interface IRegistrationService
 
 internal sealed class RegistrationService(DomainActors actors, NodeRegistrar registrar, IUserService users, Auditing.IAuditRecorder? audit = null) : IRegistrationService
 {
+    private readonly VerifiedSecrets _verifiedSecrets = new();
+
     private const string RegisterPath = "/register/";
     internal const int RegistrationIdLength = 24;
     internal const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -192,7 +194,7 @@ internal sealed class RegistrationService(DomainActors actors, NodeRegistrar reg
         }
 
         var found = await actors.KeysAsync<PreAuthKeyQueries.PreAuthKeyList>(new PreAuthKeyQueries.FindPreAuthKey(prefix, legacy), cancellationToken);
-        if (found.Keys.FirstOrDefault() is not { } key || (!key.IsLegacy && !BCrypt.Net.BCrypt.Verify(secret, key.Hash)))
+        if (found.Keys.FirstOrDefault() is not { } key || (!key.IsLegacy && !_verifiedSecrets.Verify(secret, key.Hash)))
         {
             return RegisterOutcome.Failed(Errors.InvalidPreAuthKey);
         }
