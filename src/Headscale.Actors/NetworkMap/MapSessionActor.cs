@@ -17,8 +17,11 @@ public sealed class MapSessionEndedException(string reason, bool nodeMissing) : 
 /// <summary>
 /// One live <c>/machine/map</c> stream. It subscribes to the host's network map, encodes every
 /// MapResponse once into a frame and writes it to a bounded channel that the HTTP handler drains
-/// (bytes never travel through a mailbox chunk by chunk). It owns the keep-alive timer. A client
-/// that does not drain its channel is disconnected; it reconnects and gets a fresh full map.
+/// (bytes never travel through a mailbox chunk by chunk). It owns the keep-alive timer. When the
+/// client falls behind and the channel is full, the session stops queueing deltas (they would only
+/// pile up) and, once the channel has room again, asks the map for a fresh full map, which
+/// supersedes everything it skipped: a burst of changes costs a slow reader one full map, not its
+/// stream.
 /// </summary>
 public sealed class MapSessionActor : ReceiveActor, IWithTimers
 {
@@ -29,6 +32,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     private readonly bool _zstd;
     private readonly Func<TimeSpan> _keepAliveInterval;
     private bool _sentFull;
+    private bool _behind;
 
     public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<byte[]> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
@@ -41,10 +45,34 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         // The network map answers a subscription with the full map first; everything after it is a delta.
         Receive<MapResponse>(r =>
         {
+            if (_behind)
+            {
+                return;
+            }
+
             Send(r, _sentFull ? HeadscaleMetrics.MapResponseKind.Delta : HeadscaleMetrics.MapResponseKind.Full);
             _sentFull = true;
         });
-        Receive<KeepAliveTick>(_ => Send(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }, HeadscaleMetrics.MapResponseKind.KeepAlive));
+        Receive<KeepAliveTick>(_ =>
+        {
+            if (!_behind)
+            {
+                Send(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }, HeadscaleMetrics.MapResponseKind.KeepAlive);
+            }
+        });
+        Receive<CanWrite>(ready =>
+        {
+            if (!ready.Open)
+            {
+                Context.Stop(Self);
+                return;
+            }
+
+            // The answer to a subscription is a full map, which replaces the client's view entirely.
+            _behind = false;
+            _sentFull = false;
+            _networkMap.Tell(new Subscribe(_nodeId, Self));
+        });
         Receive<SubscribeRejected>(r =>
         {
             _output.TryComplete(new MapSessionEndedException(r.Reason, nodeMissing: true));
@@ -77,14 +105,17 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         HeadscaleMetrics.RecordMapResponse(kind, frame.Length, delivered);
         if (!delivered)
         {
-            _log.Warning("map session of node {NodeId} dropped: the client is not reading its stream", _nodeId);
-            _output.TryComplete(new MapSessionEndedException("client too slow", nodeMissing: false));
-            Context.Stop(Self);
+            _log.Info("map session of node {NodeId} fell behind; it skips deltas until the client drains its stream, then gets a full map", _nodeId);
+            _behind = true;
+            _output.WaitToWriteAsync().AsTask().PipeTo(Self, success: open => new CanWrite(open), failure: _ => new CanWrite(false));
             return;
         }
 
         Timers.StartSingleTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, _keepAliveInterval());
     }
+
+    /// <summary>The channel has room again (or was closed: the client went away).</summary>
+    private sealed record CanWrite(bool Open) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 
     private sealed record KeepAliveTick : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
     {
