@@ -29,7 +29,8 @@ public sealed partial class ObservabilityTests
         var before = Parse(await metrics.GetStringAsync("/metrics", Ct));
 
         using var local = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config.SocketPath, TimeSpan.FromSeconds(60)));
-        await local.Client.CreateUserAsync(new CreateUserRequest { Name = "metrics-user" }, cancellationToken: Ct);
+        var user = (await local.Client.CreateUserAsync(new CreateUserRequest { Name = "metrics-user" }, cancellationToken: Ct)).User;
+        await RegisterAndStreamAsync(local, user, config, server);
         var key = (await local.Client.CreateApiKeyAsync(new CreateApiKeyRequest { Expiration = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1)) }, cancellationToken: Ct)).ApiKey;
         using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/user"))
         {
@@ -61,6 +62,10 @@ public sealed partial class ObservabilityTests
         AssertMoved(before, after, """headscale_grpc_calls_total{method="ListUsers",code="OK"}""");
         AssertMoved(before, after, """headscale_api_authentication_failures_total{reason="wrong-secret"}""");
         AssertMoved(before, after, "headscale_journal_write_duration_seconds_count");
+        AssertFamilyMoved(before, after, "headscale_registrations_total");
+        AssertFamilyMoved(before, after, "headscale_mapresponse_sent_total");
+        AssertMoved(before, after, "headscale_networkmap_apply_duration_seconds_count");
+        AssertMoved(before, after, "headscale_policy_compile_duration_seconds_count");
         AssertMoved(before, after, """headscale_derp_stun_requests_total{result="answered"}""");
         Assert.Equal(1, after["""headscale_cluster_members{status="up"}"""]);
         Assert.True(after.ContainsKey("process_cpu_seconds_total"));
@@ -106,6 +111,33 @@ public sealed partial class ObservabilityTests
         await udp.SendAsync(request.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, port), timeout.Token);
         var answer = await udp.ReceiveAsync(timeout.Token);
         Assert.True(answer.Buffer.Length > Headscale.Derp.Stun.StunMessage.HeaderLength);
+    }
+
+    /// <summary>A node registers over ts2021, reads its full map, and a policy is set: the map and policy metrics move.</summary>
+    private static async Task RegisterAndStreamAsync(ManagementClientConnection local, User user, TestServerConfig config, ServerProcess server)
+    {
+        var preAuthKey = (await local.Client.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
+        {
+            User = user.Id,
+            Expiration = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
+        }, cancellationToken: Ct)).PreAuthKey.Key;
+        var url = new Uri($"http://127.0.0.1:{config.Port}");
+        var noiseKey = await Headscale.Protocol.Client.Ts2021Client.FetchServerKeyAsync(server.Http, url, Headscale.Protocol.Client.ControlNode.DefaultCapabilityVersion, Ct);
+        using var node = new Headscale.Protocol.Client.ControlNode(url, noiseKey, "metrics-node");
+        var registered = await node.RegisterAsync(preAuthKey, Ct);
+        Assert.True(registered.Succeeded, registered.RawBody);
+        await using var stream = await node.StreamMapAsync(Ct);
+        Assert.NotNull(await stream.ReadAsync(Ct));
+        await local.Client.SetPolicyAsync(new SetPolicyRequest { Policy = """{"acls":[{"action":"accept","src":["*"],"dst":["*:443"]}]}""" }, cancellationToken: Ct);
+        // Once the new filter has arrived, the map has compiled the policy and applied the change.
+        await stream.ReadUntilAsync(f => f["PacketFilter"] is not null || f["PacketFilters"] is not null, Ct).WaitAsync(TimeSpan.FromSeconds(45), Ct);
+    }
+
+    private static void AssertFamilyMoved(Dictionary<string, double> before, Dictionary<string, double> after, string family)
+    {
+        static double Sum(Dictionary<string, double> samples, string family) =>
+            samples.Where(s => s.Key == family || s.Key.StartsWith(family + "{", StringComparison.Ordinal)).Sum(s => s.Value);
+        Assert.True(Sum(after, family) > Sum(before, family), $"{family} did not move: {Sum(before, family)} -> {Sum(after, family)}");
     }
 
     private static void AssertMoved(Dictionary<string, double> before, Dictionary<string, double> after, string series)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Headscale.Actors.Nodes;
+using Headscale.Actors.Observability;
 using Headscale.Protocol.Tailcfg;
 using static Headscale.Actors.NetworkMap.NetworkMapCommands;
 using static Headscale.Actors.Nodes.Messages.NodeCommands;
@@ -66,13 +67,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 _presence?.Tell(new NodeDisconnected(new NodeId((ulong)g.NodeId), Now));
             }
         });
-        Receive<NodeUpdated>(u =>
+        ReceiveApplied<NodeUpdated>(u =>
         {
             var view = KeepLiveState(u.View);
             Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
             Dispatch(_state.Upsert(view, Now));
         });
-        Receive<NodesLoaded>(loaded =>
+        ReceiveApplied<NodesLoaded>(loaded =>
         {
             foreach (var view in loaded.Views)
             {
@@ -86,7 +87,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             .Select(_state.Get)
             .OfType<PeerView>()
             .Select(n => new NodeStatus(n.Id, n.Online, [.. _state.PrimaryRoutesOf(n.Id)], [.. n.ServedRoutes.Where(PeerView.IsExitRoute)]))])));
-        Receive<NodeRemoved>(r =>
+        ReceiveApplied<NodeRemoved>(r =>
         {
             Recompile(_state.Nodes.Where(n => n.Id != r.NodeId));
             Dispatch(_state.Remove(r.NodeId, Now));
@@ -98,8 +99,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 }
             }
         });
-        Receive<EndpointsUpdated>(u => Dispatch(_state.UpdateEndpoints(u.NodeId, u.Endpoints, u.DiscoKey, u.HomeDerp, Now)));
-        Receive<PolicyUpdated>(p =>
+        ReceiveApplied<EndpointsUpdated>(u => Dispatch(_state.UpdateEndpoints(u.NodeId, u.Endpoints, u.DiscoKey, u.HomeDerp, Now)));
+        ReceiveApplied<PolicyUpdated>(p =>
         {
             _policy = p.Policy;
             if (_policy is null)
@@ -179,9 +180,20 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     {
         if (_policy is not null)
         {
-            Dispatch(_state.SetPolicy(CompiledTailnetPolicy.Compile(_policy, nodes.ToList(), _controlUrl), Now));
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var compiled = CompiledTailnetPolicy.Compile(_policy, nodes.ToList(), _controlUrl);
+            HeadscaleMetrics.PolicyCompileDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Dispatch(_state.SetPolicy(compiled, Now));
         }
     }
+
+    /// <summary>A change to the map, timed from receipt until every affected session has been told.</summary>
+    private void ReceiveApplied<T>(Action<T> apply) => Receive<T>(message =>
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        apply(message);
+        HeadscaleMetrics.NetworkMapApplyDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+    });
 
     private void Detach(long nodeId, IActorRef session)
     {
