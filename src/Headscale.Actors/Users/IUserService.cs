@@ -16,7 +16,11 @@ namespace Headscale.Actors.Users;
 /// <summary>Users for the management API and CLI. Never exposes actors; every call has its own timeout.</summary>
 public interface IUserService
 {
-    Task<UserCommandResult> CreateAsync(string name, string displayName, string email, DateTimeOffset now, Cause cause, CancellationToken cancellationToken);
+    Task<UserCommandResult> CreateAsync(string name, string displayName, string email, DateTimeOffset now, Cause cause, CancellationToken cancellationToken) =>
+        CreateAsync(name, displayName, email, "", now, cause, cancellationToken);
+
+    /// <param name="profilePicUrl">Empty, or an absolute http(s) URL (BadRequest otherwise).</param>
+    Task<UserCommandResult> CreateAsync(string name, string displayName, string email, string profilePicUrl, DateTimeOffset now, Cause cause, CancellationToken cancellationToken);
 
     Task<ImmutableArray<User>> ListAsync(CancellationToken cancellationToken);
 
@@ -39,15 +43,24 @@ internal sealed class UserService(
 {
     private TimeSpan Timeout => options.Domain.AskTimeout;
 
-    public async Task<UserCommandResult> CreateAsync(string name, string displayName, string email, DateTimeOffset now, Cause cause, CancellationToken cancellationToken)
+    public async Task<UserCommandResult> CreateAsync(string name, string displayName, string email, string profilePicUrl, DateTimeOffset now, Cause cause, CancellationToken cancellationToken)
     {
         if (UserDirectoryState.ValidateName(name) is { } problem)
         {
             return new UserCommandResult(CommandResult.Fail(ResultCode.BadRequest, problem), null);
         }
 
+        profilePicUrl ??= "";
+        if (profilePicUrl.Length > 0
+            && (profilePicUrl.Length > 2048
+                || !Uri.TryCreate(profilePicUrl, UriKind.Absolute, out var picture)
+                || (picture.Scheme != Uri.UriSchemeHttps && picture.Scheme != Uri.UriSchemeHttp)))
+        {
+            return new UserCommandResult(CommandResult.Fail(ResultCode.BadRequest, "picture_url must be an absolute http or https URL"), null);
+        }
+
         var id = new UserId(await ids.AllocateAsync(IdKind.User, cancellationToken));
-        return await AskUsers<UserCommandResult>(new CreateUser(id, name, displayName ?? "", email ?? "", now, cause), cancellationToken);
+        return await AskUsers<UserCommandResult>(new CreateUser(id, name, displayName ?? "", email ?? "", now, cause, profilePicUrl), cancellationToken);
     }
 
     public async Task<ImmutableArray<User>> ListAsync(CancellationToken cancellationToken) =>

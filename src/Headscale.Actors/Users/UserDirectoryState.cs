@@ -27,7 +27,7 @@ public sealed record UserDirectoryState(ImmutableDictionary<UserId, User> Users)
 
     public static UserDirectoryState Apply(UserDirectoryState state, IUserEvent e) => e switch
     {
-        UserCreated c => state with { Users = state.Users.SetItem(c.Id, new User(c.Id, c.Name, c.DisplayName, c.Email, c.At)) },
+        UserCreated c => state with { Users = state.Users.SetItem(c.Id, new User(c.Id, c.Name, c.DisplayName, c.Email, c.At, c.ProfilePicUrl ?? "")) },
         UserRenamed r => state with { Users = state.Users.SetItem(r.Id, state.Users[r.Id] with { Name = r.NewName }) },
         UserDeleted d => state with { Users = state.Users.Remove(d.Id) },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown user event"),
@@ -68,7 +68,7 @@ public sealed record UserDirectoryState(ImmutableDictionary<UserId, User> Users)
 
         return state.FindByName(c.Name) is not null
             ? Decision<IUserEvent>.Reject(ResultCode.Conflict, Errors.UserExists)
-            : Decision<IUserEvent>.Accept(new UserCreated(c.Id, c.Name, c.DisplayName, c.Email, c.Now, c.Cause));
+            : Decision<IUserEvent>.Accept(new UserCreated(c.Id, c.Name, c.DisplayName, c.Email, c.Now, c.Cause, c.ProfilePicUrl ?? ""));
     }
 
     private static Decision<IUserEvent> DecideRename(UserDirectoryState state, RenameUser c)

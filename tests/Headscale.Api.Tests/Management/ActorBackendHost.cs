@@ -29,6 +29,8 @@ public sealed class ActorBackendHost : IAsyncLifetime
 
     public ActorNodeManagement Nodes => Services.GetRequiredService<ActorNodeManagement>();
 
+    public ActorUserManagement Users => Services.GetRequiredService<ActorUserManagement>();
+
     public ActorMapNodeDirectory MapDirectory => Services.GetRequiredService<ActorMapNodeDirectory>();
 
     public async ValueTask InitializeAsync()
@@ -50,6 +52,7 @@ public sealed class ActorBackendHost : IAsyncLifetime
                 services.AddSingleton<IHttpContextAccessor, HttpContextAccessor>();
                 services.AddSingleton<ManagementCaller>();
                 services.AddSingleton<ActorNodeManagement>();
+                services.AddSingleton<ActorUserManagement>();
                 services.AddLogging();
                 services.AddSingleton<ActorMapNodeDirectory>();
             })

@@ -4,7 +4,7 @@ using Headscale.Actors.Serialization;
 namespace Headscale.Actors.Users.Messages;
 
 /// <summary>A user as the directory stores it and as every reply shows it.</summary>
-public sealed record User(UserId Id, string Name, string DisplayName, string Email, DateTimeOffset CreatedAt)
+public sealed record User(UserId Id, string Name, string DisplayName, string Email, DateTimeOffset CreatedAt, string ProfilePicUrl = "")
     : IHeadscaleSerializable;
 
 /// <summary>Marker for commands to the user directory singleton; each is answered with <see cref="UserCommands.UserCommandResult"/>.</summary>
@@ -24,7 +24,7 @@ public interface IUserEvent : IHeadscaleSerializable
 public static class UserCommands
 {
     /// <summary>Creates a user with a freshly allocated id. Conflict when the name is taken.</summary>
-    public sealed record CreateUser(UserId Id, string Name, string DisplayName, string Email, DateTimeOffset Now, Cause Cause) : IUserCommand;
+    public sealed record CreateUser(UserId Id, string Name, string DisplayName, string Email, DateTimeOffset Now, Cause Cause, string ProfilePicUrl = "") : IUserCommand;
 
     /// <summary>Renames a user. NotFound, Conflict (name taken) or NoOp (same name).</summary>
     public sealed record RenameUser(UserId Id, string NewName, DateTimeOffset Now, Cause Cause) : IUserCommand;
@@ -39,7 +39,8 @@ public static class UserCommands
 /// <summary>Events persisted by the user directory.</summary>
 public static class UserEvents
 {
-    public sealed record UserCreated(UserId Id, string Name, string DisplayName, string Email, DateTimeOffset At, Cause Cause) : IUserEvent;
+    /// <param name="ProfilePicUrl">Empty in events stored before pictures were kept.</param>
+    public sealed record UserCreated(UserId Id, string Name, string DisplayName, string Email, DateTimeOffset At, Cause Cause, string ProfilePicUrl = "") : IUserEvent;
 
     public sealed record UserRenamed(UserId Id, string OldName, string NewName, DateTimeOffset At, Cause Cause) : IUserEvent;
 

@@ -10,7 +10,7 @@ public sealed class ActorUserManagement(IUserService users, TimeProvider time, M
 {
     public async Task<ManagementResult<CreateUserResponse>> CreateUserAsync(CreateUserRequest request, CancellationToken cancellationToken)
     {
-        var result = await users.CreateAsync(request.Name, request.DisplayName, request.Email, time.GetUtcNow(), caller.Current, cancellationToken);
+        var result = await users.CreateAsync(request.Name, request.DisplayName, request.Email, request.PictureUrl, time.GetUtcNow(), caller.Current, cancellationToken);
         return result.User is { } user && result.Result.Succeeded
             ? new CreateUserResponse { User = ToProto(user) }
             : ResultMapping.ToError(result.Result);
@@ -50,5 +50,6 @@ public sealed class ActorUserManagement(IUserService users, TimeProvider time, M
         DisplayName = user.DisplayName,
         Email = user.Email,
         CreatedAt = Timestamp.FromDateTimeOffset(user.CreatedAt),
+        ProfilePicUrl = user.ProfilePicUrl ?? "",
     };
 }
