@@ -53,6 +53,7 @@ public sealed class RegistrationOverNoiseTests(ControlServer server) : IClassFix
             new[] { a.NodeKey, b.NodeKey, c.NodeKey }.Order(StringComparer.Ordinal),
             nodes.Select(n => n.NodeKey).Order(StringComparer.Ordinal));
         Assert.Equal(3, nodes.SelectMany(n => n.IpAddresses).Distinct().Count() / 2);
+        Assert.All(nodes, n => Assert.True(n.PreAuthKey is { Reusable: true, Ephemeral: false }, $"node {n.Id} shows its key as {n.PreAuthKey}"));
     }
 
     [Fact]

@@ -17,7 +17,9 @@ namespace Headscale.Api.Management.Backends;
 /// Nodes over the node entities and registry, in Headscale 0.27's shapes. Online status and
 /// primary routes come from this host's network map.
 /// </summary>
-public sealed class ActorNodeManagement(INodeService nodes, IUserService users, INetworkMapStatus map, TimeProvider time, ManagementCaller caller) : INodeManagement
+public sealed class ActorNodeManagement(
+    INodeService nodes, IUserService users, Headscale.Actors.PreAuthKeys.IPreAuthKeyService keys, INetworkMapStatus map, TimeProvider time, ManagementCaller caller)
+    : INodeManagement
 {
     /// <summary>Which RPC a node is shown for: 0.27 fills <c>valid_tags</c> and <c>subnet_routes</c> differently per call.</summary>
     private enum View
@@ -53,8 +55,21 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
         var listed = (await nodes.ListAsync(filter, cancellationToken)).OrderBy(n => n.Id.Value).ToList();
         var status = await map.GetAsync([.. listed.Select(n => (long)n.Id.Value)], cancellationToken);
         var owners = (await users.ListAsync(cancellationToken)).ToDictionary(u => u.Id);
+        var usedKeys = listed.Any(n => n.AuthKey is not null)
+            ? (await keys.ListAsync(filter, cancellationToken)).ToDictionary(k => k.Id)
+            : [];
         var response = new ListNodesResponse();
-        response.Nodes.AddRange(listed.Select(n => ToProto(n, owners.GetValueOrDefault(n.User), status.GetValueOrDefault((long)n.Id.Value), View.Listed)));
+        response.Nodes.AddRange(listed.Select(n =>
+        {
+            var owner = owners.GetValueOrDefault(n.User);
+            var proto = ToProto(n, owner, status.GetValueOrDefault((long)n.Id.Value), View.Listed);
+            if (n.AuthKey is { } keyId && usedKeys.TryGetValue(keyId, out var key))
+            {
+                proto.PreAuthKey = ActorPreAuthKeyManagement.ToProto(key, owners.GetValueOrDefault(key.User));
+            }
+
+            return proto;
+        }));
         return response;
     }
 
@@ -160,7 +175,14 @@ public sealed class ActorNodeManagement(INodeService nodes, IUserService users, 
     {
         var user = await users.GetAsync(node.User, cancellationToken);
         var status = (await map.GetAsync([(long)node.Id.Value], cancellationToken)).GetValueOrDefault((long)node.Id.Value);
-        return ToProto(node, user, status, view);
+        var proto = ToProto(node, user, status, view);
+        if (node.AuthKey is { } keyId
+            && (await keys.ListAsync(null, cancellationToken)).FirstOrDefault(k => k.Id == keyId) is { } key)
+        {
+            proto.PreAuthKey = ActorPreAuthKeyManagement.ToProto(key, key.User == node.User ? user : await users.GetAsync(key.User, cancellationToken));
+        }
+
+        return proto;
     }
 
     private static Node ToProto(DomainNode node, DomainUser? user, NodeStatus? status, View view)

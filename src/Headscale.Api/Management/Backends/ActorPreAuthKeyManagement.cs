@@ -63,7 +63,7 @@ public sealed class ActorPreAuthKeyManagement(IPreAuthKeyService keys, IUserServ
         return response;
     }
 
-    private static PreAuthKey ToProto(PreAuthKeyInfo key, Headscale.Actors.Users.Messages.User? user)
+    internal static PreAuthKey ToProto(PreAuthKeyInfo key, Headscale.Actors.Users.Messages.User? user)
     {
         var proto = new PreAuthKey
         {
