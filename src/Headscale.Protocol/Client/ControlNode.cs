@@ -139,7 +139,7 @@ public sealed class ControlNode : IDisposable
         return body.WrittenMemory;
     }
 
-    /// <summary>Sends a raw body to <c>/machine/register</c> (bad-input tests).</summary>
+    /// <summary>Sends a raw JSON body to an inner path such as <c>/machine/register</c> (bad-input tests).</summary>
     public async Task<(HttpStatusCode Status, string Body)> PostRawAsync(string path, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         using var response = await _transport.PostJsonAsync(path, body, cancellationToken).ConfigureAwait(false);

@@ -56,7 +56,8 @@ public sealed class ActorNodeManagement(
         var status = await map.GetAsync([.. listed.Select(n => (long)n.Id.Value)], cancellationToken);
         var owners = (await users.ListAsync(cancellationToken)).ToDictionary(u => u.Id);
         var usedKeys = listed.Any(n => n.AuthKey is not null)
-            ? (await keys.ListAsync(filter, cancellationToken)).ToDictionary(k => k.Id)
+            // All keys, not the filtered user's: a moved node keeps the key of its first owner.
+            ? (await keys.ListAsync(null, cancellationToken)).ToDictionary(k => k.Id)
             : [];
         var response = new ListNodesResponse();
         response.Nodes.AddRange(listed.Select(n =>
@@ -176,8 +177,10 @@ public sealed class ActorNodeManagement(
         var user = await users.GetAsync(node.User, cancellationToken);
         var status = (await map.GetAsync([(long)node.Id.Value], cancellationToken)).GetValueOrDefault((long)node.Id.Value);
         var proto = ToProto(node, user, status, view);
+        // The key is almost always the owner's; only a moved node needs the whole list.
         if (node.AuthKey is { } keyId
-            && (await keys.ListAsync(null, cancellationToken)).FirstOrDefault(k => k.Id == keyId) is { } key)
+            && ((await keys.ListAsync(node.User, cancellationToken)).FirstOrDefault(k => k.Id == keyId)
+                ?? (await keys.ListAsync(null, cancellationToken)).FirstOrDefault(k => k.Id == keyId)) is { } key)
         {
             proto.PreAuthKey = ActorPreAuthKeyManagement.ToProto(key, key.User == node.User ? user : await users.GetAsync(key.User, cancellationToken));
         }
