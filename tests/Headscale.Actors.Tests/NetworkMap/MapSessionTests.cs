@@ -159,6 +159,11 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
             map.Tell(new NodeUpdated(Node(id)));
         }
 
+        // Nobody reads until the session has been handed every delta: the map has applied the changes once it
+        // answers, and the session has processed what the map sent it once it answers after that.
+        await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
+        await session.Ask<ActorIdentity>(new Identify(1), Wait, TestContext.Current.CancellationToken);
+
         // The channel holds the full map and one delta; the other changes were not queued behind them.
         var full = await NextAsync(frames);
         Assert.Equal(1, full.GetProperty("Node").GetProperty("ID").GetInt64());
