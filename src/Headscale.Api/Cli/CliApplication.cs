@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Headscale.Api.Cli.Management;
 
 namespace Headscale.Api.Cli;
@@ -69,6 +70,21 @@ public static class CliApplication
             return Task.FromResult(1);
         }
 
+        WarnAboutDeprecatedFlags(parse, configuration.Error);
         return parse.InvokeAsync(configuration);
+    }
+
+    /// <summary>Headscale's wording for its hidden, deprecated <c>--namespace</c> flag (on stderr, so output stays parseable).</summary>
+    private static void WarnAboutDeprecatedFlags(ParseResult parse, TextWriter error)
+    {
+        for (SymbolResult? result = parse.CommandResult; result is not null; result = result.Parent)
+        {
+            if (result is CommandResult command
+                && command.Children.OfType<OptionResult>().Any(o => o.Option.Name == "--namespace" && !o.Implicit))
+            {
+                error.WriteLine("Flag --namespace has been deprecated, use --user");
+                return;
+            }
+        }
     }
 }

@@ -56,6 +56,19 @@ public sealed class DeprecatedNamespaceTests(CliHarness cli)
     }
 
     [Fact]
+    public async Task The_deprecated_name_warns_on_stderr_and_leaves_json_output_parseable()
+    {
+        var deprecated = await cli.RunAsync("nodes", "list", "--namespace", "alice", "-o", "json");
+        var current = await cli.RunAsync("nodes", "list", "--user", "alice", "-o", "json");
+        var name = await cli.RunAsync("users", "list", "-n", "alice");
+
+        Assert.Equal("Flag --namespace has been deprecated, use --user", deprecated.Stderr.TrimEnd());
+        Assert.Equal(current.Stdout, deprecated.Stdout);
+        Assert.Equal("", current.Stderr);
+        Assert.Equal("", name.Stderr);
+    }
+
+    [Fact]
     public async Task Help_does_not_show_the_deprecated_name()
     {
         using var stdout = new StringWriter();

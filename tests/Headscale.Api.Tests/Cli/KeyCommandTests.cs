@@ -32,7 +32,7 @@ public sealed class KeyCommandTests(CliHarness cli)
         Assert.Equal("Key expired\n", expired.Stdout);
         using (var doc = JsonDocument.Parse(afterExpire.Stdout))
         {
-            var mine = doc.RootElement.GetProperty("apiKeys").EnumerateArray().Single(k => k.GetProperty("prefix").GetString() == prefix);
+            var mine = doc.RootElement.EnumerateArray().Single(k => k.GetProperty("prefix").GetString() == prefix);
             Assert.Equal("2026-01-10T12:00:00Z", mine.GetProperty("expiration").GetString());
         }
 
@@ -44,11 +44,11 @@ public sealed class KeyCommandTests(CliHarness cli)
     public async Task Api_key_create_as_json_carries_the_key_and_defaults_to_90_days()
     {
         var run = await cli.RunAsync("apikeys", "c", "-o", "json");
-        var key = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("apiKey").GetString()!;
+        var key = JsonDocument.Parse(run.Stdout).RootElement.GetString()!;
         var listed = await cli.RunAsync("apikeys", "list", "-o", "json");
 
         using var doc = JsonDocument.Parse(listed.Stdout);
-        var mine = doc.RootElement.GetProperty("apiKeys").EnumerateArray().Single(k => key.StartsWith(k.GetProperty("prefix").GetString()!, StringComparison.Ordinal));
+        var mine = doc.RootElement.EnumerateArray().Single(k => key.StartsWith(k.GetProperty("prefix").GetString()!, StringComparison.Ordinal));
         Assert.Equal("2026-04-10T12:00:00Z", mine.GetProperty("expiration").GetString());
     }
 

@@ -41,12 +41,12 @@ public sealed class NodeCommandTests(CliHarness cli)
         var run = await cli.RunAsync("node", "list", "-o", "json");
 
         using var doc = JsonDocument.Parse(run.Stdout);
-        var laptop = doc.RootElement.GetProperty("nodes")[0];
+        var laptop = doc.RootElement[0];
         Assert.Equal("1", laptop.GetProperty("id").GetString());
         Assert.Equal("fd7a:115c:a1e0::1", laptop.GetProperty("ipAddresses")[1].GetString());
         Assert.Equal("REGISTER_METHOD_AUTH_KEY", laptop.GetProperty("registerMethod").GetString());
         Assert.Equal("mkey:" + new string('a', 64), laptop.GetProperty("machineKey").GetString());
-        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("nodes")[1].GetProperty("user").ValueKind);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement[1].GetProperty("user").ValueKind);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class NodeCommandTests(CliHarness cli)
 
         Assert.Equal("Node expired\n", now.Stdout);
         Assert.Equal(new DateTimeOffset(2026, 12, 31, 23, 0, 0, TimeSpan.Zero), request.Expiry.ToDateTimeOffset());
-        Assert.Equal("2026-12-31T23:00:00Z", JsonDocument.Parse(later.Stdout).RootElement.GetProperty("node").GetProperty("expiry").GetString());
+        Assert.Equal("2026-12-31T23:00:00Z", JsonDocument.Parse(later.Stdout).RootElement.GetProperty("expiry").GetString());
     }
 
     [Fact]

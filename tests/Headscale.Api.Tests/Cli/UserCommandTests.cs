@@ -30,7 +30,7 @@ public sealed class UserCommandTests(CliHarness cli)
 
         Assert.Equal(0, run.ExitCode);
         using var doc = JsonDocument.Parse(run.Stdout);
-        var first = doc.RootElement.GetProperty("users")[0];
+        var first = doc.RootElement[0];
         Assert.Equal("1", first.GetProperty("id").GetString());
         Assert.Equal("Alice A", first.GetProperty("displayName").GetString());
         Assert.Equal("2026-01-02T03:04:05Z", first.GetProperty("createdAt").GetString());
@@ -48,7 +48,7 @@ public sealed class UserCommandTests(CliHarness cli)
         Assert.Contains("- id: 1", yaml.Stdout.Replace("\"", "", StringComparison.Ordinal));
         Assert.Contains("name: alice", yaml.Stdout);
         Assert.Single(line.Lines);
-        Assert.Equal(2, JsonDocument.Parse(line.Stdout).RootElement.GetProperty("users").GetArrayLength());
+        Assert.Equal(2, JsonDocument.Parse(line.Stdout).RootElement.GetArrayLength());
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class UserCommandTests(CliHarness cli)
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("User created\n", run.Stdout);
         Assert.Equal(("carol", "Carol C", "carol@example.com", "https://img.example.com/c.png"), (request.Name, request.DisplayName, request.Email, request.PictureUrl));
-        Assert.Equal("dave", JsonDocument.Parse(json.Stdout).RootElement.GetProperty("user").GetProperty("name").GetString());
+        Assert.Equal("dave", JsonDocument.Parse(json.Stdout).RootElement.GetProperty("name").GetString());
     }
 
     [Theory]
@@ -136,6 +136,6 @@ public sealed class UserCommandTests(CliHarness cli)
         var request = Assert.IsType<RenameUserRequest>(cli.Facades.LastRequest);
         Assert.Equal(0, run.ExitCode);
         Assert.Equal((2UL, "robert"), (request.OldId, request.NewName));
-        Assert.Equal("robert", JsonDocument.Parse(run.Stdout).RootElement.GetProperty("user").GetProperty("name").GetString());
+        Assert.Equal("robert", JsonDocument.Parse(run.Stdout).RootElement.GetProperty("name").GetString());
     }
 }

@@ -16,10 +16,11 @@ internal static class GoldenJson
     /// For protobuf's own JSON formatter (the gRPC side), which leaves out unset message fields
     /// where grpc-gateway writes null.
     /// </param>
-    public static void AssertMatches(string file, string actualJson, bool absentMeansNull = false)
+    public static void AssertMatches(string file, string actualJson, bool absentMeansNull = false, string? property = null)
     {
         var actual = JsonNode.Parse(actualJson);
-        var difference = FindDifference("$", Load(file), actual, absentMeansNull);
+        var expected = property is null ? Load(file) : Load(file)?[property];
+        var difference = FindDifference("$", expected, actual, absentMeansNull);
         Assert.True(difference is null, $"{file}: {difference}\nactual: {actualJson}");
     }
 

@@ -36,7 +36,7 @@ public sealed class CliKeyTests(CliServer server) : IClassFixture<CliServer>
     {
         var (user, name) = await server.CreateUserAsync("jsonkeys");
 
-        var created = (await server.JsonAsync("preauthkeys", "create", "-u", user, "--reusable", "--ephemeral", "--tags", "tag:ci", "-e", "30m")).GetProperty("preAuthKey");
+        var created = await server.JsonAsync("preauthkeys", "create", "-u", user, "--reusable", "--ephemeral", "--tags", "tag:ci", "-e", "30m");
         var key = created.GetProperty("key").GetString()!;
         Assert.StartsWith("hskey-auth-", key);
         Assert.True(created.GetProperty("reusable").GetBoolean());
@@ -48,10 +48,10 @@ public sealed class CliKeyTests(CliServer server) : IClassFixture<CliServer>
             - DateTimeOffset.Parse(created.GetProperty("createdAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(lifetime, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(31));
 
-        var listed = Assert.Single((await server.JsonAsync("preauthkeys", "list", "-u", user)).GetProperty("preAuthKeys").EnumerateArray());
+        var listed = Assert.Single((await server.JsonAsync("preauthkeys", "list", "-u", user)).EnumerateArray());
         Assert.Equal(created.GetProperty("id").GetString(), listed.GetProperty("id").GetString());
         Assert.Equal(Listed(key), listed.GetProperty("key").GetString());
-        var viaNamespace = (await server.JsonAsync("preauthkeys", "list", "--namespace", user)).GetProperty("preAuthKeys");
+        var viaNamespace = await server.JsonAsync("preauthkeys", "list", "--namespace", user);
         Assert.Equal(listed.GetProperty("id").GetString(), Assert.Single(viaNamespace.EnumerateArray()).GetProperty("id").GetString());
 
         var expired = await server.JsonAsync("preauthkeys", "expire", "-u", user, key);
@@ -94,10 +94,10 @@ public sealed class CliKeyTests(CliServer server) : IClassFixture<CliServer>
     [Fact]
     public async Task Api_keys_in_json_output_and_bad_input()
     {
-        var key = (await server.JsonAsync("apikeys", "create")).GetProperty("apiKey").GetString()!;
+        var key = (await server.JsonAsync("apikeys", "create")).GetString()!;
         var prefix = key.Split('.')[0];
 
-        var listed = Assert.Single((await server.JsonAsync("apikeys", "list")).GetProperty("apiKeys").EnumerateArray(), k => k.GetProperty("prefix").GetString() == prefix);
+        var listed = Assert.Single((await server.JsonAsync("apikeys", "list")).EnumerateArray(), k => k.GetProperty("prefix").GetString() == prefix);
         Assert.Matches(@"^\d+$", listed.GetProperty("id").GetString());
         var days = (DateTimeOffset.Parse(listed.GetProperty("expiration").GetString()!, System.Globalization.CultureInfo.InvariantCulture) - DateTimeOffset.UtcNow).TotalDays;
         Assert.InRange(days, 89, 90.1);
@@ -120,7 +120,7 @@ public sealed class CliKeyTests(CliServer server) : IClassFixture<CliServer>
 
         Assert.Single((await server.RunRemoteAsync(key, "users", "list", "-n", name)).Table().Rows);
         var json = (await server.RunRemoteAsync(key, "users", "list", "-n", name, "-o", "json")).Json();
-        Assert.Equal(name, Assert.Single(json.GetProperty("users").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal(name, Assert.Single(json.EnumerateArray()).GetProperty("name").GetString());
 
         var wrong = key[..^4] + (key.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
         (await server.RunRemoteAsync(wrong, "users", "list")).Error("API key");

@@ -31,7 +31,7 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
         Assert.Equal(["offline", "no"], row[10..12]);
         Assert.Equal(["ForcedTags", "InvalidTags", "ValidTags"], (await server.RunAsync("machines", "ls", "-u", user, "--tags")).Table().Headers[12..]);
 
-        var node = Assert.Single((await server.JsonAsync("nodes", "list", "-u", user)).GetProperty("nodes").EnumerateArray());
+        var node = Assert.Single((await server.JsonAsync("nodes", "list", "-u", user)).EnumerateArray());
         Assert.Equal(row[0], node.GetProperty("id").GetString());
         Assert.Equal("laptop", node.GetProperty("name").GetString());
         Assert.Equal(row[2], node.GetProperty("givenName").GetString());
@@ -53,13 +53,13 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
 
         Assert.Equal("Node renamed\n", (await server.RunAsync("nodes", "rename", "-i", id, "office-pc")).Ok());
         Assert.Equal("office-pc", Row(await server.RunAsync("nodes", "list", "-u", user), id)[2]);
-        var renamed = (await server.JsonAsync("node", "rename", "-i", id, "office-pc-2")).GetProperty("node");
+        var renamed = await server.JsonAsync("node", "rename", "-i", id, "office-pc-2");
         Assert.Equal("office-pc-2", renamed.GetProperty("givenName").GetString());
         Assert.Equal("desktop", renamed.GetProperty("name").GetString());
 
         Assert.Equal("Node expired\n", (await server.RunAsync("nodes", "expire", "-i", id)).Ok());
         Assert.Equal("yes", Row(await server.RunAsync("nodes", "list", "-u", user), id)[11]);
-        var expired = (await server.JsonAsync("nodes", "logout", "-i", id)).GetProperty("node");
+        var expired = await server.JsonAsync("nodes", "logout", "-i", id);
         Assert.True(DateTimeOffset.Parse(expired.GetProperty("expiry").GetString()!, CultureInfo.InvariantCulture) <= DateTimeOffset.UtcNow);
     }
 
@@ -72,7 +72,7 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
         Assert.Equal("Node updated\n", (await server.RunAsync("nodes", "tag", "-i", id, "-t", "tag:web,tag:db")).Ok());
         // Tags are kept sorted and without duplicates, as Headscale stores them.
         Assert.Equal("tag:db, tag:web", Row(await server.RunAsync("nodes", "list", "-u", user, "-t"), id)[12]);
-        var tagged = (await server.JsonAsync("nodes", "t", "-i", id, "-t", "tag:web")).GetProperty("node");
+        var tagged = await server.JsonAsync("nodes", "t", "-i", id, "-t", "tag:web");
         Assert.Equal(["tag:web"], Strings(tagged.GetProperty("forcedTags")));
 
         Assert.Equal("Node updated\n", (await server.RunAsync("nodes", "approve-routes", "-i", id, "-r", "10.20.0.0/24")).Ok());
@@ -82,12 +82,12 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
         Assert.Equal("10.20.0.0/24", routes[2]);
         Assert.Contains("10.20.0.0/24", routes[3]);
 
-        var approved = (await server.JsonAsync("nodes", "approve-routes", "-i", id, "-r", "10.20.0.0/24,0.0.0.0/0,::/0")).GetProperty("node");
+        var approved = await server.JsonAsync("nodes", "approve-routes", "-i", id, "-r", "10.20.0.0/24,0.0.0.0/0,::/0");
         Assert.Equal(["0.0.0.0/0", "10.20.0.0/24", "::/0"], Strings(approved.GetProperty("approvedRoutes")).Order());
-        var listed = (await server.JsonAsync("nodes", "routes", "-i", id)).GetProperty("node");
+        var listed = await server.JsonAsync("nodes", "routes", "-i", id);
         Assert.Equal(["0.0.0.0/0", "10.20.0.0/24", "::/0"], Strings(listed.GetProperty("availableRoutes")).Order());
 
-        var cleared = (await server.JsonAsync("nodes", "approve-routes", "-i", id, "-r", "")).GetProperty("node");
+        var cleared = await server.JsonAsync("nodes", "approve-routes", "-i", id, "-r", "");
         Assert.Empty(cleared.GetProperty("approvedRoutes").EnumerateArray());
     }
 
@@ -100,7 +100,7 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
         var second = await RegisterNodeAsync(user, "phone");
 
         Assert.Equal($"Node moved to user {other}\n", (await server.RunAsync("nodes", "move", "-i", first, "-u", otherId)).Ok());
-        var moved = (await server.JsonAsync("nodes", "mv", "-i", second, "--user", otherId)).GetProperty("node");
+        var moved = await server.JsonAsync("nodes", "mv", "-i", second, "--user", otherId);
         Assert.Equal(other, moved.GetProperty("user").GetProperty("name").GetString());
         Assert.Equal(2, (await server.RunAsync("nodes", "list", "-u", other)).Table().Rows.Length);
 
@@ -135,7 +135,7 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
         Assert.Equal("ID", headers[0]);
         Assert.Equal("Expired", headers[^1]);
         Assert.Empty(rows);
-        Assert.Empty(json.GetProperty("nodes").EnumerateArray());
+        Assert.Empty(json.EnumerateArray());
         Assert.Equal(["ID", "Hostname", "Approved", "Available", "Serving (Primary)"], (await server.RunAsync("nodes", "list-routes")).Table().Headers);
     }
 
@@ -171,9 +171,9 @@ public sealed class CliNodeTests(CliServer server) : IClassFixture<CliServer>
     {
         var key = NewRegistrationId();
         string[] create = ["debug", "create-node", "--name", hostname, "-u", user, "-k", key];
-        var pending = (await server.JsonAsync(routes is null ? create : [.. create, "-r", routes])).GetProperty("node");
+        var pending = await server.JsonAsync(routes is null ? create : [.. create, "-r", routes]);
         Assert.Equal(hostname, pending.GetProperty("name").GetString());
-        var node = (await server.JsonAsync("nodes", "register", "-u", user, "-k", key)).GetProperty("node");
+        var node = await server.JsonAsync("nodes", "register", "-u", user, "-k", key);
         Assert.Equal(user, node.GetProperty("user").GetProperty("name").GetString());
         return node.GetProperty("id").GetString()!;
     }

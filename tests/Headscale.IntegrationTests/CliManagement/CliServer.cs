@@ -54,7 +54,7 @@ public sealed class CliServer : IAsyncLifetime
     public async Task<(string Id, string Name)> CreateUserAsync(string prefix = "user")
     {
         var name = UniqueName(prefix);
-        var user = (await JsonAsync("users", "create", name)).GetProperty("user");
+        var user = await JsonAsync("users", "create", name);
         return (user.GetProperty("id").GetString()!, name);
     }
 

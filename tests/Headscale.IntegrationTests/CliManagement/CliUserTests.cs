@@ -29,7 +29,7 @@ public sealed class CliUserTests(CliServer server) : IClassFixture<CliServer>
     {
         var name = server.UniqueName("bob");
 
-        var created = (await server.JsonAsync("users", "create", name, "-d", "Bob", "-e", name + "@example.com")).GetProperty("user");
+        var created = await server.JsonAsync("users", "create", name, "-d", "Bob", "-e", name + "@example.com");
         var id = created.GetProperty("id").GetString()!;
         Assert.Matches(@"^\d+$", id);
         Assert.Equal(name, created.GetProperty("name").GetString());
@@ -37,16 +37,16 @@ public sealed class CliUserTests(CliServer server) : IClassFixture<CliServer>
         Assert.Equal("Bob", created.GetProperty("displayName").GetString());
         Assert.True(DateTimeOffset.TryParse(created.GetProperty("createdAt").GetString(), out _));
 
-        var listed = Assert.Single((await server.JsonAsync("users", "list", "-i", id)).GetProperty("users").EnumerateArray());
+        var listed = Assert.Single((await server.JsonAsync("users", "list", "-i", id)).EnumerateArray());
         Assert.Equal(name, listed.GetProperty("name").GetString());
 
-        var renamed = (await server.JsonAsync("users", "rename", "-i", id, "--new-name", name + "-x")).GetProperty("user");
+        var renamed = await server.JsonAsync("users", "rename", "-i", id, "--new-name", name + "-x");
         Assert.Equal(id, renamed.GetProperty("id").GetString());
         Assert.Equal(name + "-x", renamed.GetProperty("name").GetString());
 
         var destroyed = await server.JsonAsync("users", "destroy", "-n", name + "-x", "--force");
         Assert.Equal(System.Text.Json.JsonValueKind.Object, destroyed.ValueKind);
-        Assert.Empty((await server.JsonAsync("users", "list", "-i", id)).GetProperty("users").EnumerateArray());
+        Assert.Empty((await server.JsonAsync("users", "list", "-i", id)).EnumerateArray());
     }
 
     [Fact]

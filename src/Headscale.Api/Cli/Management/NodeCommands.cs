@@ -222,7 +222,7 @@ public static class NodeCommands
             }
 
             var response = await client.BackfillNodeIPsAsync(new BackfillNodeIPsRequest { Confirmed = true }, cancellationToken: token);
-            return ProtoOutput.Write(output, response, () => response.Changes.Count == 0 ? "No changes" : string.Join('\n', response.Changes));
+            return ProtoOutput.Write(output, response, () => response.Changes.Count == 0 ? "No changes" : string.Join('\n', response.Changes), whole: true);
         }, ct));
         return command;
     }

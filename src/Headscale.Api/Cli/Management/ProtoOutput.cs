@@ -19,12 +19,38 @@ public static class ProtoOutput
     public static JsonNode ToJson(IMessage message) =>
         GrpcGatewayJsonMiddleware.Complete(JsonNode.Parse(Formatter.Format(message))!.AsObject(), message.Descriptor);
 
-    /// <summary>Writes <paramref name="message"/> as data, or <paramref name="human"/> (built only when needed).</summary>
-    public static int Write(OutputWriter output, IMessage message, Func<string> human)
+    /// <summary>
+    /// Writes <paramref name="message"/> as data, or <paramref name="human"/> (built only when needed).
+    /// As Headscale's CLI does, a response that only wraps one list or one object (<c>ListNodes</c> →
+    /// its nodes, <c>GetNode</c> → the node, <c>CreateApiKey</c> → the key) is printed as that payload,
+    /// so <c>-o json | jq '.[]'</c> scripts keep working; <paramref name="whole"/> prints the response itself.
+    /// </summary>
+    public static int Write(OutputWriter output, IMessage message, Func<string> human, bool whole = false)
     {
-        output.Write(output.Format == OutputFormat.Human ? null : ToJson(message), output.Format == OutputFormat.Human ? human() : "");
+        output.Write(output.Format == OutputFormat.Human ? null : Payload(message, whole), output.Format == OutputFormat.Human ? human() : "");
         return 0;
     }
+
+    /// <summary>The data <see cref="Write"/> prints for <paramref name="message"/>.</summary>
+    public static JsonNode? Payload(IMessage message, bool whole = false)
+    {
+        var json = ToJson(message);
+        var fields = message.Descriptor.Fields.InFieldNumberOrder();
+        if (whole || fields.Count != 1 || !IsPayload(fields[0]))
+        {
+            return json;
+        }
+
+        var envelope = json.AsObject();
+        var name = envelope.GetAt(0).Key;
+        var payload = envelope[name];
+        envelope.Remove(name); // detached, so it can be written on its own
+        return payload;
+    }
+
+    private static bool IsPayload(Google.Protobuf.Reflection.FieldDescriptor field) =>
+        field.IsRepeated
+        || field.FieldType is Google.Protobuf.Reflection.FieldType.Message or Google.Protobuf.Reflection.FieldType.String;
 
     /// <summary>A time as <c>yyyy-MM-dd HH:mm:ss</c> UTC; unset (or Go's zero time) as <c>N/A</c>.</summary>
     public static string Time(Timestamp? time) =>
