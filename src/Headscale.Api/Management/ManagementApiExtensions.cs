@@ -41,7 +41,10 @@ public static class ManagementApiExtensions
             options.JsonSettings.IgnoreDefaultValues = false;
         });
         services.AddGrpc().AddServiceOptions<HeadscaleGrpcService>(options =>
-            options.Interceptors.Add<ManagementRequestValidationInterceptor>());
+        {
+            options.Interceptors.Add<ManagementExceptionInterceptor>();
+            options.Interceptors.Add<ManagementRequestValidationInterceptor>();
+        });
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IApiKeyStore, UnavailableApiKeyStore>();

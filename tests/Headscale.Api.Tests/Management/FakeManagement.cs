@@ -14,6 +14,12 @@ internal sealed class FakeManagement : IUserManagement, INodeManagement, IPreAut
 {
     public const ulong MissingId = 404;
 
+    /// <summary>A node id whose lookup times out in the actor layer, as during a cluster start.</summary>
+    public const ulong TimeoutId = 503;
+
+    /// <summary>A node id whose lookup throws an unexpected exception carrying internals.</summary>
+    public const ulong CrashId = 500;
+
     public static readonly Timestamp Created = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
     public static readonly Timestamp Seen = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 1, 3, 4, 5, 6, 500, TimeSpan.Zero));
     public static readonly Timestamp KeyExpiry = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero));
@@ -98,8 +104,12 @@ internal sealed class FakeManagement : IUserManagement, INodeManagement, IPreAut
             Node = new Node { Id = 3, Name = request.Name, GivenName = request.Name, User = Alice, AvailableRoutes = { request.Routes } },
         }));
 
-    public Task<ManagementResult<GetNodeResponse>> GetNodeAsync(GetNodeRequest request, CancellationToken cancellationToken) =>
-        Answer(request, request.NodeId == MissingId ? NodeNotFound : ManagementResult<GetNodeResponse>.Success(new GetNodeResponse { Node = AliceLaptop }));
+    public Task<ManagementResult<GetNodeResponse>> GetNodeAsync(GetNodeRequest request, CancellationToken cancellationToken) => request.NodeId switch
+    {
+        TimeoutId => throw new Akka.Actor.AskTimeoutException("Timeout after 00:00:30 seconds"),
+        CrashId => throw new InvalidOperationException("connection string Password=hunter2 rejected"),
+        _ => Answer(request, request.NodeId == MissingId ? NodeNotFound : ManagementResult<GetNodeResponse>.Success(new GetNodeResponse { Node = AliceLaptop })),
+    };
 
     public Task<ManagementResult<SetTagsResponse>> SetTagsAsync(SetTagsRequest request, CancellationToken cancellationToken) =>
         Answer(request, ManagementResult<SetTagsResponse>.Success(new SetTagsResponse { Node = ServerTagged(request.Tags) }));

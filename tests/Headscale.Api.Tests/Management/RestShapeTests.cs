@@ -62,6 +62,23 @@ public sealed class RestShapeTests(ManagementServerFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task An_actor_timeout_is_503_unavailable_and_a_crash_is_500_internal_without_its_details()
+    {
+        using var timeout = await SendAsync(HttpMethod.Get, $"/api/v1/node/{FakeManagement.TimeoutId}", null);
+        using var crash = await SendAsync(HttpMethod.Get, $"/api/v1/node/{FakeManagement.CrashId}", null);
+        var grpc = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+            await fixture.Server.Grpc(fixture.Key).GetNodeAsync(new Headscale.Management.V1.GetNodeRequest { NodeId = FakeManagement.TimeoutId }, cancellationToken: Ct));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, timeout.StatusCode);
+        AssertErrorBody(await timeout.Content.ReadAsStringAsync(Ct), 14, "the server did not answer in time; try again");
+        Assert.Equal(HttpStatusCode.InternalServerError, crash.StatusCode);
+        var crashBody = await crash.Content.ReadAsStringAsync(Ct);
+        AssertErrorBody(crashBody, 13, "internal error; the server log has the details");
+        Assert.DoesNotContain("hunter2", crashBody);
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, grpc.StatusCode);
+    }
+
+    [Fact]
     public async Task Listing_pre_auth_keys_without_user_fails_as_0_27_does()
     {
         using var response = await SendAsync(HttpMethod.Get, "/api/v1/preauthkey", null);
