@@ -22,6 +22,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 {
     public static readonly TimeSpan OfflineGrace = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a subscription for a node this map does not know yet waits for it. The feed is
+    /// asynchronous: a client that maps right after its registration succeeded can be faster
+    /// than the registration's event reaching this host.
+    /// </summary>
+    public static readonly TimeSpan UnknownNodeWait = TimeSpan.FromSeconds(10);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NetworkMapState _state;
     private readonly TimeProvider _time;
@@ -30,10 +37,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly string _controlUrl;
     private readonly IActorRef? _presence;
     private readonly Func<MapSettings>? _settingsSource;
+    private readonly Dictionary<long, List<Subscribe>> _awaitingNode = new();
+    private readonly TimeSpan _unknownNodeWait;
     private Headscale.Policy.ParsedPolicy? _policy;
 
     /// <param name="presence">Where <see cref="NodeConnected"/>/<see cref="NodeDisconnected"/> go (the node shard region); null to tell nobody.</param>
     /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
+    /// <param name="unknownNodeWait">How long a subscription waits for a node the map does not know yet; <see cref="UnknownNodeWait"/> by default.</param>
     public NetworkMapActor(
         MapSettings settings,
         ITailnetPolicy policy,
@@ -41,7 +51,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         TimeSpan? offlineGrace = null,
         string controlUrl = "",
         IActorRef? presence = null,
-        Func<MapSettings>? settingsSource = null)
+        Func<MapSettings>? settingsSource = null,
+        TimeSpan? unknownNodeWait = null)
     {
         _state = new NetworkMapState(settings, policy);
         _controlUrl = controlUrl;
@@ -49,6 +60,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         _offlineGrace = offlineGrace ?? OfflineGrace;
         _presence = presence;
         _settingsSource = settingsSource;
+        _unknownNodeWait = unknownNodeWait ?? UnknownNodeWait;
 
         Receive<Subscribe>(OnSubscribe);
         Receive<Unsubscribe>(u => Detach(u.NodeId, u.Session));
@@ -72,6 +84,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             var view = KeepLiveState(u.View);
             Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
             Dispatch(_state.Upsert(view, Now));
+            SubscribeAwaiting(view.Id);
         });
         ReceiveApplied<NodesLoaded>(loaded =>
         {
@@ -82,6 +95,10 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 
             Recompile(_state.Nodes);
             _log.Info("network map loaded {NodeCount} nodes", loaded.Views.Length);
+            foreach (var nodeId in _awaitingNode.Keys.Where(id => _state.Get(id) is not null).ToList())
+            {
+                SubscribeAwaiting(nodeId);
+            }
         });
         Receive<GetNodeStatus>(q => Sender.Tell(new NodeStatusList([.. q.NodeIds
             .Select(_state.Get)
@@ -91,6 +108,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         {
             Recompile(_state.Nodes.Where(n => n.Id != r.NodeId));
             Dispatch(_state.Remove(r.NodeId, Now));
+            RejectAwaiting(r.NodeId, "node was deleted");
             if (_sessions.Remove(r.NodeId, out var sessions))
             {
                 foreach (var session in sessions)
@@ -112,6 +130,14 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 Recompile(_state.Nodes);
             }
         });
+        ReceiveApplied<RefreshSettings>(_ =>
+        {
+            if (_settingsSource is not null)
+            {
+                Dispatch(_state.ReplaceSettings(_settingsSource(), Now));
+            }
+        });
+        Receive<UnknownNodeWaitOver>(over => RejectAwaiting(over.NodeId, "node not found"));
         Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count))));
     }
 
@@ -123,7 +149,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     {
         if (_state.Get(subscribe.NodeId) is null)
         {
-            subscribe.Session.Tell(new SubscribeRejected(subscribe.NodeId, "node not found"));
+            if (!_awaitingNode.TryGetValue(subscribe.NodeId, out var waiting))
+            {
+                _awaitingNode[subscribe.NodeId] = waiting = [];
+                Timers.StartSingleTimer(new UnknownNodeWaitOver(subscribe.NodeId), new UnknownNodeWaitOver(subscribe.NodeId), _unknownNodeWait);
+            }
+
+            waiting.Add(subscribe);
             return;
         }
 
@@ -230,5 +262,33 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>The node arrived: the subscriptions that waited for it proceed.</summary>
+    private void SubscribeAwaiting(long nodeId)
+    {
+        if (_awaitingNode.Remove(nodeId, out var waiting))
+        {
+            Timers.Cancel(new UnknownNodeWaitOver(nodeId));
+            foreach (var subscribe in waiting)
+            {
+                OnSubscribe(subscribe);
+            }
+        }
+    }
+
+    private void RejectAwaiting(long nodeId, string reason)
+    {
+        if (_awaitingNode.Remove(nodeId, out var waiting))
+        {
+            Timers.Cancel(new UnknownNodeWaitOver(nodeId));
+            foreach (var subscribe in waiting)
+            {
+                subscribe.Session.Tell(new SubscribeRejected(nodeId, reason));
+            }
+        }
+    }
+
     private sealed record GoOffline(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
+    /// <summary>Also the timer's key (records compare by value), distinct from the offline timers keyed by node id.</summary>
+    private sealed record UnknownNodeWaitOver(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
 }

@@ -26,7 +26,8 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     };
 
     private IActorRef NewMap(TimeSpan? grace = null) =>
-        Sys.ActorOf(Props.Create(() => new NetworkMapActor(Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200))));
+        Sys.ActorOf(Props.Create(() => new NetworkMapActor(
+            Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200), "", null, null, TimeSpan.FromMilliseconds(300))));
 
     private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null)
     {
@@ -111,7 +112,7 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
-    public async Task An_unknown_node_ends_the_stream_as_missing()
+    public async Task A_node_that_does_not_arrive_within_the_wait_ends_the_stream_as_missing()
     {
         var map = NewMap();
         var (_, frames) = Connect(map, 42);
