@@ -32,6 +32,15 @@ public static class NetworkMapCommands
     /// <summary>A new policy (null: none, everything allowed). The map compiles it over its nodes, and again whenever they change.</summary>
     public sealed record PolicyUpdated(Headscale.Policy.ParsedPolicy? Policy);
 
+    /// <summary>
+    /// The settings source changed (extra DNS records reloaded, DERP map refreshed): the map reads it
+    /// again and sends connected viewers what changed.
+    /// </summary>
+    public sealed record RefreshSettings
+    {
+        public static readonly RefreshSettings Instance = new();
+    }
+
     /// <summary>Reply: <see cref="MapStatistics"/>.</summary>
     public sealed record GetStatistics
     {

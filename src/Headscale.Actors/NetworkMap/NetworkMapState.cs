@@ -27,6 +27,32 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         set => _settings = value;
     }
 
+    /// <summary>
+    /// Replaces the settings while running (a reloaded extra-records file, a refreshed DERP map).
+    /// Every subscribed viewer gets the DNS config and/or DERP map that changed as a delta; clients
+    /// replace theirs with it. A new DNS config object counts as a change: the source builds one
+    /// only when its input changed.
+    /// </summary>
+    public IReadOnlyList<ViewerUpdate> ReplaceSettings(MapSettings next, DateTimeOffset now)
+    {
+        var previous = _settings;
+        _settings = next;
+        var dnsChanged = !ReferenceEquals(previous.Dns, next.Dns);
+        var derpChanged = !previous.DerpMap.Span.SequenceEqual(next.DerpMap.Span);
+        if (!dnsChanged && !derpChanged)
+        {
+            return [];
+        }
+
+        var delta = new MapResponse
+        {
+            ControlTime = now,
+            DnsConfig = dnsChanged ? next.Dns : null,
+            DerpMapRaw = derpChanged ? next.DerpMap : (ReadOnlyMemory<byte>?)null,
+        };
+        return [.. _viewers.Keys.Select(viewer => new ViewerUpdate(viewer, delta))];
+    }
+
     /// <summary>The prefixes for which the node is the elected primary router.</summary>
     public IEnumerable<string> PrimaryRoutesOf(long nodeId) => _primaries.PrefixesOf(nodeId);
 

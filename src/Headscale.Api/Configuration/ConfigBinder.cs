@@ -342,13 +342,15 @@ public static class ConfigBinder
         }
 
         var extraRecordsPath = r.Path("dns.extra_records_path", "");
+        var extraRecords = ExtraRecords(r);
         if (extraRecordsPath.Length > 0)
         {
-            r.ReadableFile("dns.extra_records_path", extraRecordsPath);
             if (r.Has("dns.extra_records"))
             {
                 r.Fail("dns.extra_records_path", "cannot be combined with dns.extra_records");
             }
+
+            extraRecords = ExtraRecordsFromFile(r, extraRecordsPath);
         }
 
         return new DnsConfig
@@ -359,7 +361,7 @@ public static class ConfigBinder
             GlobalNameservers = global,
             SplitNameservers = Split(r),
             SearchDomains = r.List("dns.search_domains"),
-            ExtraRecords = ExtraRecords(r),
+            ExtraRecords = extraRecords,
             ExtraRecordsPath = extraRecordsPath.Length == 0 ? null : extraRecordsPath,
         };
     }
@@ -413,20 +415,46 @@ public static class ConfigBinder
         var records = ImmutableArray.CreateBuilder<DnsExtraRecord>();
         foreach (var item in sequence.Children)
         {
-            if (item is YamlMappingNode m
-                && Field(m, "name") is { Length: > 0 } name
-                && Field(m, "type") is { Length: > 0 } type
-                && Field(m, "value") is { Length: > 0 } value)
-            {
-                records.Add(new DnsExtraRecord(name, type.ToUpperInvariant(), value));
-            }
-            else
+            if (item is not YamlMappingNode m)
             {
                 r.Fail(key, $"every record needs name, type and value (line {item.Start.Line})");
+                continue;
             }
+
+            var (name, type, value) = (Field(m, "name"), Field(m, "type"), Field(m, "value"));
+            if (ExtraRecordsJson.Validate(name, type, value) is { } problem)
+            {
+                r.Fail(key, $"{problem} (line {item.Start.Line})");
+                continue;
+            }
+
+            records.Add(new DnsExtraRecord(name!, type!.ToUpperInvariant(), value!));
         }
 
         return records.ToImmutable();
+    }
+
+    /// <summary>The records in the file at start; the server watches it and reloads it while running.</summary>
+    private static ImmutableArray<DnsExtraRecord> ExtraRecordsFromFile(ConfigReader r, string path)
+    {
+        const string key = "dns.extra_records_path";
+        byte[] json;
+        try
+        {
+            json = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            r.Fail(key, File.Exists(path) ? $"file '{path}' cannot be read: {e.Message}" : $"file '{path}' does not exist");
+            return [];
+        }
+
+        if (!ExtraRecordsJson.TryParse(json, out var records, out var error))
+        {
+            r.Fail(key, $"file '{path}': {error}");
+        }
+
+        return records;
     }
 
     private static string? Field(YamlMappingNode mapping, string name) =>

@@ -52,6 +52,13 @@ public static class ServerHost
         }
 
         DerpRelay.DerpWiring.AddDerpFromConfig(builder.Services, config);
+        if (config.Dns.ExtraRecordsPath is not null)
+        {
+            builder.Services.AddSingleton<ControlPlane.ExtraRecordsWatcher>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<ControlPlane.ExtraRecordsWatcher>());
+        }
+
+        builder.Services.AddHostedService<ControlPlane.MapSettingsRefresher>();
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
         builder.Services.AddSingleton(new MapSessionOptions(
@@ -119,18 +126,26 @@ public static class ServerHost
     /// </summary>
     public static NetworkMapOptions NetworkMapOptionsFrom(HeadscaleConfig config)
     {
-        var dns = ControlPlane.DnsConfigBuilder.Build(config.Dns, config.Prefixes, config.Dns.ExtraRecords);
         Headscale.Derp.Map.DerpMap? encodedDerp = null;
+        var encodedRecords = config.Dns.ExtraRecords;
         Headscale.Actors.NetworkMap.MapSettings? settings = null;
         return new NetworkMapOptions
         {
+            // Called by the network map actor only (one thread at a time); rebuilt only when an input changed.
             Settings = services =>
             {
                 var derp = services.GetService<Headscale.Derp.Map.DerpMapProvider>()?.Current;
-                if (settings is null || !ReferenceEquals(derp, encodedDerp))
+                var records = services.GetService<ControlPlane.ExtraRecordsWatcher>()?.Current ?? config.Dns.ExtraRecords;
+                if (settings is null || !ReferenceEquals(derp, encodedDerp) || records != encodedRecords)
                 {
+                    var derpJson = ReferenceEquals(derp, encodedDerp) && settings is not null
+                        ? settings.DerpMap
+                        : derp is null ? "{}"u8.ToArray() : Headscale.Derp.Map.DerpMapLoader.ToJson(derp);
+                    var dns = records == encodedRecords && settings is not null
+                        ? settings.Dns
+                        : ControlPlane.DnsConfigBuilder.Build(config.Dns, config.Prefixes, records);
                     encodedDerp = derp;
-                    var derpJson = derp is null ? "{}"u8.ToArray() : Headscale.Derp.Map.DerpMapLoader.ToJson(derp);
+                    encodedRecords = records;
                     settings = new Headscale.Actors.NetworkMap.MapSettings(config.Dns.BaseDomain, derpJson, dns, DisableLogTail: !config.LogtailEnabled);
                 }
 

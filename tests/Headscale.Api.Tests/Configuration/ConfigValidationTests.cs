@@ -120,6 +120,9 @@ public sealed class ConfigValidationTests : IDisposable
     [InlineData("cluster:\n  seed_nodes: [\"10.0.0.1:4053\"]\n", "cluster.seed_nodes", "not an Akka address")]
     [InlineData("dns:\n  nameservers: [1.1.1.1]\n", "dns.nameservers", "expected a mapping")]
     [InlineData("prefixes: [1, 2]\n", "prefixes", "expected a mapping")]
+    [InlineData("dns:\n  base_domain: t.example\n  extra_records:\n    - {name: mail.t.example, type: MX, value: 10 mail}\n", "dns.extra_records", "'MX' is not supported (A or AAAA)")]
+    [InlineData("dns:\n  base_domain: t.example\n  extra_records:\n    - {name: a.t.example, type: A, value: fd7a::1}\n", "dns.extra_records", "not an IPv4 address for a A record")]
+    [InlineData("dns:\n  base_domain: t.example\n  extra_records_path: /no/such/records.json\n", "dns.extra_records_path", "does not exist")]
     public void Each_bad_value_is_named_by_its_key(string yaml, string key, string message)
     {
         var (config, problems) = Bind(yaml);
@@ -127,6 +130,33 @@ public sealed class ConfigValidationTests : IDisposable
         Assert.Null(config);
         var problem = Assert.Single(problems, p => p.Key == key);
         Assert.Contains(message, problem.Message);
+    }
+
+    [Theory]
+    [InlineData("""[{"name": "a.t.example", "type": "A", "value": "100.64.0.9"}]""", null)]
+    [InlineData("""{"name": "a.t.example"}""", "expected a JSON array")]
+    [InlineData("""[{"name": "a.t.example", "type": "A", "value": "100.64.0.9"},""", "not valid JSON")]
+    [InlineData("""[{"type": "A", "value": "100.64.0.9"}]""", "record 0: \"name\" is missing or empty")]
+    [InlineData("""[{"name": "a", "type": "A", "value": "100.64.0.9"}, {"name": "b", "type": "AAAA", "value": "100.64.0.9"}]""", "record 1: \"value\" '100.64.0.9' is not an IPv6 address")]
+    [InlineData("""[42]""", "record 0: expected an object")]
+    public void An_extra_records_file_is_read_at_start_and_a_bad_one_is_named(string json, string? message)
+    {
+        File.WriteAllText(Path.Combine(_directory, "records.json"), json);
+
+        var (config, problems) = Bind("dns:\n  base_domain: t.example\n  extra_records_path: records.json\n");
+
+        if (message is null)
+        {
+            Assert.Empty(problems);
+            var record = Assert.Single(config!.Dns.ExtraRecords);
+            Assert.Equal(new DnsExtraRecord("a.t.example", "A", "100.64.0.9"), record);
+            Assert.Equal(Path.Combine(_directory, "records.json"), config.Dns.ExtraRecordsPath);
+        }
+        else
+        {
+            Assert.Null(config);
+            Assert.Contains(message, Assert.Single(problems, p => p.Key == "dns.extra_records_path").Message);
+        }
     }
 
     [Fact]
