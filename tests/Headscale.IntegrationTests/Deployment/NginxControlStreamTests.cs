@@ -111,7 +111,7 @@ public sealed class NginxControlStreamTests(NginxFrontedServer fixture)
         try
         {
             // Everything the stream delivers from here on arrives while new API requests are being refused.
-            await limited.Task.WaitAsync(Wait, Ct);
+            await AwaitLimitedAsync(limited.Task);
             await stream.ReadUntilAsync(IsKeepAlive, Ct).WaitAsync(Wait, Ct);
             using var b = await proxy.RegisteredNodeAsync(user, webSocket: false, Ct);
             await stream.ReadUntilAsync(f => PeerKeys(f["PeersChanged"]).Contains(b.NodeKey), Ct).WaitAsync(Wait, Ct);
@@ -157,6 +157,18 @@ public sealed class NginxControlStreamTests(NginxFrontedServer fixture)
         }
 
         return statuses;
+    }
+
+    private static async Task AwaitLimitedAsync(Task limited)
+    {
+        try
+        {
+            await limited.WaitAsync(Wait, Ct);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no request of a burst on /api/v1/node was refused with 429 within {Wait.TotalSeconds} s: the api tier does not limit");
+        }
     }
 
     private static bool IsKeepAlive(JsonObject frame) => frame["KeepAlive"]?.GetValue<bool>() == true;

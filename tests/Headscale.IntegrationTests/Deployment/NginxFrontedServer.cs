@@ -113,6 +113,9 @@ public sealed class ProxiedServer : IAsyncDisposable
         {
             var result = await node.RegisterAsync(await _server.Control.CreateKeyAsync(user), cancellationToken);
             Assert.True(result.Succeeded, result.RawBody);
+            // The register answer can come before the server's node index lists the new key; a map request in
+            // that window is a 404 (a real client retries it). These tests are about nginx, so they wait it out.
+            await _server.Control.WaitForNodesAsync(nodes => nodes.Any(n => n.NodeKey == node.NodeKey), TimeSpan.FromSeconds(30));
             return node;
         }
         catch
