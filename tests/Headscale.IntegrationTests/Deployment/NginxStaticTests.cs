@@ -80,6 +80,53 @@ public sealed partial class NginxStaticTests
         Assert.DoesNotContain("ssl", dev, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Stream_locations_outlast_the_longest_silence_the_server_allows_on_an_open_stream()
+    {
+        // nginx closes an upgraded connection after proxy_read_timeout without a byte from the server (60 s by
+        // default). The server's idle traffic: DERP keep-alives every KeepAliveInterval plus up to 5 s of jitter
+        // (60-65 s, longer than nginx's default), map keep-alives at most every 110 s (the upper bound of
+        // tuning.map_keepalive_interval).
+        var derp = new Headscale.Derp.Server.DerpServerOptions().KeepAliveInterval + TimeSpan.FromSeconds(5);
+        var longestSilence = derp > TimeSpan.FromSeconds(110) ? derp : TimeSpan.FromSeconds(110);
+        var streaming = Comment().Replace(RepositoryFiles.Read("nginx", "streaming.conf"), "");
+
+        Assert.Contains("proxy_buffering off;", streaming, StringComparison.Ordinal);
+        foreach (var directive in new[] { "proxy_read_timeout", "proxy_send_timeout" })
+        {
+            var value = Regex.Match(streaming, $@"^\s*{directive}\s+(\S+);", RegexOptions.Multiline);
+            Assert.True(value.Success, $"streaming.conf sets no {directive}");
+            Assert.True(NginxTime(value.Groups[1].Value) > 2 * longestSilence, $"{directive} {value.Groups[1].Value} must exceed twice {longestSilence}");
+        }
+
+        foreach (var name in new[] { "nginx.conf", "nginx.dev.conf" })
+        {
+            var config = RepositoryFiles.Read("nginx", name);
+            foreach (var location in new[] { @"=\s*/ts2021", @"\^~\s*/derp" })
+            {
+                var block = Regex.Match(config, $@"location\s+{location}\s*\{{([^}}]*)\}}");
+                Assert.True(block.Success, $"{name}: no location {location}");
+                Assert.Contains("include streaming.conf;", block.Groups[1].Value, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>An nginx time value ("90", "90s", "5m", "1h", "1d") as a TimeSpan.</summary>
+    private static TimeSpan NginxTime(string value)
+    {
+        var match = Regex.Match(value, @"^(\d+)(ms|s|m|h|d)?$");
+        Assert.True(match.Success, $"'{value}' is not an nginx time");
+        var amount = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(amount),
+            "m" => TimeSpan.FromMinutes(amount),
+            "h" => TimeSpan.FromHours(amount),
+            "d" => TimeSpan.FromDays(amount),
+            _ => TimeSpan.FromSeconds(amount),
+        };
+    }
+
     [GeneratedRegex(@"#.*$", RegexOptions.Multiline)]
     private static partial Regex Comment();
 
