@@ -22,7 +22,7 @@ public sealed partial class ObservabilityTests
         var stunPort = TestPorts.GetFree();
         using var config = new TestServerConfig
         {
-            Extra = $"policy:\n  mode: database\nderp:\n  server:\n    enabled: true\n    stun_listen_addr: 127.0.0.1:{stunPort}\n",
+            Extra = $"policy:\n  mode: database\nderp:\n  server:\n    enabled: true\n    verify_clients: false\n    stun_listen_addr: 127.0.0.1:{stunPort}\n",
         };
         await using var server = await ServerProcess.StartAsync(config, Ct);
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.MetricsPort}") };
@@ -49,6 +49,7 @@ public sealed partial class ObservabilityTests
 
         await server.Http.GetStringAsync("/health", Ct);
         await StunBindingAsync(stunPort);
+        await RelayThroughDerpAsync(server);
         var health = await CliProcess.RunAsync(config.Directory, Ct, "health", "-c", config.ConfigPath);
         Assert.True(health.ExitCode == 0 && health.Stdout.Contains("healthy: the database is reachable", StringComparison.Ordinal), health.Stdout + health.Stderr);
         var text = await metrics.GetStringAsync("/metrics", Ct);
@@ -74,6 +75,12 @@ public sealed partial class ObservabilityTests
         AssertMoved(before, after, "headscale_networkmap_apply_duration_seconds_count");
         AssertMoved(before, after, "headscale_policy_compile_duration_seconds_count");
         AssertMoved(before, after, """headscale_derp_stun_requests_total{result="answered"}""");
+        AssertMoved(before, after, "headscale_derp_accepts_total");
+        AssertMoved(before, after, "headscale_derp_packets_received_total");
+        AssertMoved(before, after, "headscale_derp_packets_sent_total");
+        AssertMoved(before, after, "headscale_derp_bytes_received_total");
+        AssertMoved(before, after, "headscale_derp_bytes_sent_total");
+        AssertFamilyMoved(before, after, "headscale_derp_packets_dropped_total");
         Assert.Equal(1, after["""headscale_cluster_members{status="up"}"""]);
         Assert.Equal(0, after["""headscale_cluster_members{status="joining"}"""]);
         // The registered nodes run as sharded entities on this member.
@@ -120,6 +127,33 @@ public sealed partial class ObservabilityTests
         using var outside = new TcpClient();
         var refused = await Assert.ThrowsAsync<SocketException>(async () => await outside.ConnectAsync(other!, server.MetricsPort, Ct));
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    /// <summary>
+    /// Two DERP clients exchange a packet through the embedded server, after one to a key nobody
+    /// holds (dropped): the server handles a connection's frames in order, so the drop is counted
+    /// by the time the second packet arrives.
+    /// </summary>
+    private static async Task RelayThroughDerpAsync(ServerProcess server)
+    {
+        var url = new Uri($"http://127.0.0.1:{server.Port}/derp");
+        await using var a = await Headscale.Derp.Client.DerpClient.ConnectAsync(url, Headscale.Derp.Keys.DerpPrivateKey.Generate(), cancellationToken: Ct);
+        await using var b = await Headscale.Derp.Client.DerpClient.ConnectAsync(url, Headscale.Derp.Keys.DerpPrivateKey.Generate(), cancellationToken: Ct);
+        var packet = new byte[1200];
+        Random.Shared.NextBytes(packet);
+        await a.SendPacketAsync(Headscale.Derp.Keys.DerpPrivateKey.Generate().PublicKey, packet, Ct);
+        await a.SendPacketAsync(b.PublicKey, packet, Ct);
+        var buffer = new byte[Headscale.Derp.Protocol.DerpConstants.MaxPacketSize];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        Headscale.Derp.Client.DerpReceived received;
+        do
+        {
+            received = await b.ReceiveAsync(buffer, timeout.Token);
+        }
+        while (received.Type != Headscale.Derp.Protocol.DerpFrameType.RecvPacket);
+
+        Assert.Equal(packet, buffer[..received.Length]);
     }
 
     /// <summary>One STUN binding request to the embedded DERP server's STUN port, answered.</summary>
