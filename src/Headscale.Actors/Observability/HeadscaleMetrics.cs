@@ -48,9 +48,9 @@ public static class HeadscaleMetrics
     public static readonly Histogram<double> JournalWriteDuration =
         Meter.CreateHistogram<double>("headscale_journal_write_duration_seconds", "s", "Time for the database to store one batch of journal writes.");
 
-    /// <summary>Tags: <c>reason</c> (<see cref="JournalWriteMetrics.Failed"/>, <see cref="JournalWriteMetrics.Rejected"/>). Counts events.</summary>
+    /// <summary>Tags: <c>reason</c> (<see cref="JournalWriteMetrics.Failed"/>, <see cref="JournalWriteMetrics.Rejected"/>). Counts atomic writes: one per Persist, one per PersistAll.</summary>
     public static readonly Counter<long> JournalWriteFailures =
-        Meter.CreateCounter<long>("headscale_journal_write_failures", description: "Journal writes (events) that failed or were rejected, by reason.");
+        Meter.CreateCounter<long>("headscale_journal_write_failures", description: "Journal writes (one per Persist or PersistAll call) that failed or were rejected, by reason.");
 
     public static void RecordMapResponse(string kind, int bytes, bool delivered)
     {
