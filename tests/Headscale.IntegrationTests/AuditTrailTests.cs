@@ -1,39 +1,22 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Grpc.Core;
-using Headscale.Actors;
-using Headscale.Actors.Auditing;
-using Headscale.Actors.Hosting;
-using Headscale.Actors.Nodes;
-using Headscale.Actors.Persistence;
-using Headscale.Actors.PreAuthKeys;
-using Headscale.Actors.Users;
-using Headscale.Api.ControlPlane;
 using Headscale.Api.Management;
 using Headscale.IntegrationTests.Support;
 using Headscale.Management.V1;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
+using Headscale.Protocol.Client;
 
 namespace Headscale.IntegrationTests;
 
 /// <summary>
 /// Every admin action and authentication event ends up in the audit log, read back through REST,
-/// gRPC and the CLI of the real server, after a restart, with no secret in it. Node registration
-/// runs in-process on the same database first (the server's Noise transport is not needed to
-/// exercise the registration service), then the real process takes over the database.
+/// gRPC and the CLI of the real server, after a restart, with no secret in it. The auth events come
+/// from clients talking to the server over ts2021 (Noise), as a real tailscaled does.
 /// </summary>
 public sealed class AuditTrailTests
 {
-    private static readonly string ZeroTime = "0001-01-01T00:00:00Z";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -41,18 +24,20 @@ public sealed class AuditTrailTests
     {
         using var config = new TestServerConfig();
         var database = Path.Combine(config.Directory, "audit.sqlite");
-        config.Extra = $"grpc_allow_insecure: true\npolicy:\n  mode: database\ndatabase:\n  type: sqlite\n  sqlite:\n    path: {database}\n";
+        config.Extra = $"grpc_allow_insecure: true\ncli:\n  timeout: 60s\npolicy:\n  mode: database\ndatabase:\n  type: sqlite\n  sqlite:\n    path: {database}\n";
 
-        var preAuthKey = await RegisterLogOutAndExpireInProcessAsync(database);
-        var preAuthSecret = preAuthKey[(preAuthKey.LastIndexOf('-') + 1)..];
-
+        string preAuthKey;
+        string reusableKey;
+        string machine;
         string apiKey;
         await using (var server = await ServerProcess.StartAsync(config, Ct))
         {
+            (preAuthKey, reusableKey, machine) = await RunAuthEventsOverNoiseAsync(server, config);
             apiKey = await RunAdminActionsAsync(server, config);
             Assert.Equal(0, await server.StopAsync(TimeSpan.FromSeconds(30)));
         }
 
+        var preAuthSecret = preAuthKey[(preAuthKey.LastIndexOf('-') + 1)..];
         var apiSecret = apiKey[(apiKey.LastIndexOf('.') + 1)..];
         var apiPrefix = apiKey[..apiKey.LastIndexOf('.')];
         await using (var server = await ServerProcess.StartAsync(config, Ct))
@@ -75,14 +60,16 @@ public sealed class AuditTrailTests
             Assert.Equal(fromRest, fromGrpc);
             Assert.Equal(fromRest, fromCli);
 
-            // Auth events, from the in-process phase.
-            Assert.Contains(fromRest, e => e.Kind == "user.created" && e.Actor == "Cli:users create");
-            Assert.Contains(fromRest, e => e.Kind == "preauthkey.created");
-            Assert.Contains(fromRest, e => e.Kind == "preauthkey.used" && e.Actor.StartsWith("PreAuthKey:", StringComparison.Ordinal));
-            Assert.Contains(fromRest, e => e.Kind == "node.registered" && e.Actor.StartsWith("PreAuthKey:", StringComparison.Ordinal));
-            Assert.Contains(fromRest, e => e.Kind == "node.logged-out" && e.Actor.StartsWith("Client:mkey:", StringComparison.Ordinal));
-            Assert.Contains(fromRest, e => e.Kind == "node.expired" && e.Actor == "Cli:nodes expire");
-            Assert.Contains(fromRest, e => (e.Kind, e.Outcome) == ("auth.registration.failed", "denied") && e.Subject.StartsWith("machine:mkey:", StringComparison.Ordinal));
+            // Auth events from the clients over ts2021, and the CLI's part in them.
+            Assert.Contains(fromRest, e => (e.Kind, e.Actor, e.Via) == ("user.created", "Cli", "CreateUser"));
+            Assert.Equal(2, fromRest.Count(e => (e.Kind, e.Actor, e.Via) == ("preauthkey.created", "Cli", "CreatePreAuthKey")));
+            // A single-use key is marked used; a reusable one is not, the node's event names it.
+            Assert.Single(fromRest, e => e.Kind == "preauthkey.used" && e.Actor.StartsWith("PreAuthKey:", StringComparison.Ordinal));
+            Assert.Equal(2, fromRest.Count(e => e.Kind == "node.registered" && e.Actor.StartsWith("PreAuthKey:", StringComparison.Ordinal)));
+            Assert.Contains(fromRest, e => (e.Kind, e.Actor) == ("node.key-rotated", "Client:" + machine));
+            Assert.Contains(fromRest, e => (e.Kind, e.Actor) == ("node.logged-out", "Client:" + machine));
+            Assert.Contains(fromRest, e => (e.Kind, e.Actor, e.Via) == ("node.expired", "Cli", "ExpireNode"));
+            Assert.Contains(fromRest, e => (e.Kind, e.Subject, e.Outcome) == ("auth.registration.failed", "machine:" + machine, "denied"));
 
             // Admin actions of the first server run: who, through which method.
             Assert.Contains(fromRest, e => (e.Kind, e.Actor, e.Via) == ("apikey.created", "Cli", "CreateApiKey"));
@@ -113,6 +100,8 @@ public sealed class AuditTrailTests
             {
                 Assert.DoesNotContain(apiSecret, text);
                 Assert.DoesNotContain(preAuthSecret, text);
+                Assert.DoesNotContain(WrongSecret(preAuthKey), text);
+                Assert.DoesNotContain(reusableKey[(reusableKey.LastIndexOf('-') + 1)..], text);
                 Assert.DoesNotContain("$2a$", text);
             }
         }
@@ -189,113 +178,62 @@ public sealed class AuditTrailTests
         return apiKey;
     }
 
+    /// <summary><paramref name="preAuthKey"/> with a different secret: refused, and never to be written down either.</summary>
+    private static string WrongSecret(string preAuthKey) =>
+        preAuthKey[..^4] + (preAuthKey.EndsWith("0000", StringComparison.Ordinal) ? "1111" : "0000");
+
     /// <summary>
-    /// Registration with a pre-auth key (key use), the client's logout and an admin expiry, in a
-    /// process of their own on <paramref name="database"/>. Returns the pre-auth key (a secret).
+    /// The auth events over ts2021, with the CLI doing the admin's part: a registration refused for a
+    /// wrong key secret, a registration with a single-use pre-auth key (key use), a node key rotation
+    /// and a logout by that client; a second node registered with a reusable key and then expired
+    /// with <c>nodes expire</c>. Returns both keys (secrets) and the first client's machine key.
     /// </summary>
-    private static async Task<string> RegisterLogOutAndExpireInProcessAsync(string database)
+    private static async Task<(string PreAuthKey, string ReusableKey, string MachineKey)> RunAuthEventsOverNoiseAsync(ServerProcess server, TestServerConfig config)
     {
-        var registrations = new List<(string Method, string Result)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
+        async Task<string> Cli(params string[] args)
         {
-            if (instrument.Meter.Name == Headscale.Actors.Observability.HeadscaleMetrics.MeterName && instrument.Name == "headscale_registrations")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            var method = tags.ToArray().Single(t => t.Key == "method").Value as string;
-            var result = tags.ToArray().Single(t => t.Key == "result").Value as string;
-            lock (registrations)
-            {
-                registrations.Add((method!, result!));
-            }
-        });
-        listener.Start();
-
-        var port = TestPorts.GetFree();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddRoutingCore();
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddHeadscaleActors(new HeadscaleActorsOptions
-        {
-            Database = new DatabaseSettings { Kind = DatabaseKind.Sqlite, SqlitePath = database },
-            Domain = new DomainSettings { ServerUrl = new Uri($"http://127.0.0.1:{port}"), BcryptWorkFactor = 4 },
-        });
-        builder.Services.AddHeadscaleAuditRecorder();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.ListenLocalhost(port, l => l.Protocols = HttpProtocols.Http1));
-        await using var app = builder.Build();
-        var machine = MachineKey.FromBytes(RandomNumberGenerator.GetBytes(32));
-        app.Use((context, next) =>
-        {
-            context.Features.Set<IControlPeerIdentity>(new ControlPeerIdentity(machine));
-            return next(context);
-        });
-        app.UseRouting();
-        app.MapMachineRegister();
-        await app.Services.GetRequiredService<JournalDatabase>().PrepareAsync(Ct);
-        await app.StartAsync(Ct);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-
-        var now = DateTimeOffset.UtcNow;
-        var alice = await app.Services.GetRequiredService<IUserService>().CreateAsync("alice", "", "", now, Cause.Cli("users create"), Ct);
-        var key = await app.Services.GetRequiredService<IPreAuthKeyService>().CreateAsync(
-            new PreAuthKeySpec(alice.User!.Id, false, false, now.AddHours(1), []), now, Cause.Cli("preauthkeys create"), Ct);
-        var nodeKey = NodeKey.FromBytes(RandomNumberGenerator.GetBytes(32)).Value;
-
-        using (var refused = await http.PostAsJsonAsync(MachineRegisterEndpoint.Path, Body(nodeKey, key.FullKey[..^4] + "0000", ZeroTime), Ct))
-        {
-            Assert.NotEqual("", (await refused.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("Error").GetString());
+            var result = await CliProcess.RunAsync(config.Directory, Ct, [.. args, "-c", config.ConfigPath]);
+            Assert.True(result.ExitCode == 0, $"headscale {string.Join(' ', args)}: {result.Stderr}{result.Stdout}");
+            return result.Stdout.Trim();
         }
 
-        using (var registered = await http.PostAsJsonAsync(MachineRegisterEndpoint.Path, Body(nodeKey, key.FullKey, ZeroTime), Ct))
+        await Cli("users", "create", "alice");
+        using var local = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config.SocketPath, TimeSpan.FromSeconds(60)));
+        var alice = Assert.Single((await local.Client.ListUsersAsync(new ListUsersRequest { Name = "alice" }, cancellationToken: Ct)).Users);
+        var aliceId = alice.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var preAuthKey = await Cli("preauthkeys", "create", "-u", aliceId, "-e", "1h");
+        var reusableKey = await Cli("preauthkeys", "create", "-u", aliceId, "--reusable", "-e", "1h");
+
+        var url = new Uri($"http://127.0.0.1:{config.Port}");
+        var noiseKey = await Ts2021Client.FetchServerKeyAsync(server.Http, url, ControlNode.DefaultCapabilityVersion, Ct);
+        using var laptop = new ControlNode(url, noiseKey, "audit-laptop");
+        var refused = await laptop.RegisterAsync(WrongSecret(preAuthKey), Ct);
+        Assert.True(!refused.Succeeded && refused.Error.Length > 0, refused.RawBody);
+        var registered = await laptop.RegisterAsync(preAuthKey, Ct);
+        Assert.True(registered.Succeeded, registered.RawBody);
+        var rotated = await laptop.RotateNodeKeyAsync(null, Ct);
+        Assert.True(rotated.Succeeded, rotated.RawBody);
+        var loggedOut = await laptop.LogoutAsync(Ct);
+        Assert.True(loggedOut.NodeKeyExpired, loggedOut.RawBody);
+
+        using var desktop = new ControlNode(url, noiseKey, "audit-desktop");
+        var second = await desktop.RegisterAsync(reusableKey, Ct);
+        Assert.True(second.Succeeded, second.RawBody);
+        var nodes = (await local.Client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct)).Nodes;
+        var desktopNode = Assert.Single(nodes, n => n.Name == "audit-desktop" || n.GivenName == "audit-desktop");
+        await Cli("nodes", "expire", "-i", desktopNode.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // The client learns that its key expired the next time it asks.
+        var refreshed = await desktop.RefreshAsync(Ct);
+        Assert.True(refreshed.NodeKeyExpired, refreshed.RawBody);
+
+        // The refusal is written by the recorder actor after the answer: wait for it.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while ((await local.Client.ListAuditEventsAsync(new ListAuditEventsRequest { Kind = "auth.registration.failed" }, cancellationToken: timeout.Token)).Events.Count == 0)
         {
-            Assert.True((await registered.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("MachineAuthorized").GetBoolean());
+            await Task.Delay(100, timeout.Token);
         }
 
-        using (var loggedOut = await http.PostAsJsonAsync(MachineRegisterEndpoint.Path, Body(nodeKey, null, "1970-01-01T00:00:01Z"), Ct))
-        {
-            Assert.True((await loggedOut.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("NodeKeyExpired").GetBoolean());
-        }
-
-        var nodes = app.Services.GetRequiredService<INodeService>();
-        var node = Assert.Single(await nodes.ListAsync(null, Ct));
-        await nodes.ExpireAsync(node.Id, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow, Cause.Cli("nodes expire"), Ct);
-
-        // The refusal is written by the recorder actor after the answer: wait for it before stopping.
-        var audit = app.Services.GetRequiredService<Headscale.Actors.Auditing.IAuditLog>();
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            while ((await audit.ReadAsync(new Headscale.Actors.Auditing.AuditQuery { Kind = "auth.registration.failed" }, timeout.Token)).Entries.IsEmpty)
-            {
-                await Task.Delay(100, timeout.Token);
-            }
-        }
-
-        await app.StopAsync(Ct);
-
-        lock (registrations)
-        {
-            Assert.Contains(("preauthkey", "ok"), registrations);
-            Assert.Contains(("logout", "logged_out"), registrations);
-            Assert.Contains(("preauthkey", "error"), registrations);
-        }
-
-        return key.FullKey;
+        return (preAuthKey, reusableKey, laptop.MachineKey.PublicKey.ToString());
     }
-
-    private static Dictionary<string, object?> Body(string nodeKey, string? authKey, string expiry) => new()
-    {
-        ["Version"] = 130,
-        ["NodeKey"] = nodeKey,
-        ["OldNodeKey"] = "nodekey:" + new string('0', 64),
-        ["NLKey"] = "nlpub:" + new string('1', 64),
-        ["Auth"] = authKey is null ? null : new Dictionary<string, string> { ["AuthKey"] = authKey },
-        ["Expiry"] = expiry,
-        ["Followup"] = "",
-        ["Hostinfo"] = new Dictionary<string, object> { ["Hostname"] = "audit-host", ["OS"] = "linux" },
-    };
 }

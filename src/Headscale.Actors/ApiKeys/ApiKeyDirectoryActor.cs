@@ -57,7 +57,7 @@ public sealed class ApiKeyDirectoryActor : ReceivePersistentActor
         }
 
         var sender = Sender;
-        Persist(e, Observability.HeadscaleMetrics.TimedWrite<object>(persisted =>
+        Persist(e, persisted =>
         {
             var before = _state;
             _state = _state.Apply(persisted);
@@ -66,6 +66,6 @@ public sealed class ApiKeyDirectoryActor : ReceivePersistentActor
             {
                 SaveSnapshot(_state);
             }
-        }));
+        });
     }
 }

@@ -112,21 +112,8 @@ public sealed class AuditRecorderActor : ReceivePersistentActor, IWithTimers
 
     private void Store(IAuditEvent e)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         // Nobody waits for a reply, so there is no reason to stash commands while writing.
-        PersistAsync(e, _ => Observability.HeadscaleMetrics.RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started)));
-    }
-
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        Observability.HeadscaleMetrics.JournalWriteFailures.Add(1);
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        Observability.HeadscaleMetrics.JournalWriteFailures.Add(1);
-        base.OnPersistRejected(cause, @event, sequenceNr);
+        PersistAsync(e, _ => { });
     }
 
     private enum RefusalKind

@@ -58,7 +58,7 @@ public sealed class IdAllocatorActor : ReceivePersistentActor
         }
 
         var sender = Sender;
-        Persist(new IdsReserved(kind, next + BlockSize - 1), Observability.HeadscaleMetrics.TimedWrite<IdsReserved>(e =>
+        Persist(new IdsReserved(kind, next + BlockSize - 1), e =>
         {
             _state = _state.Apply(e);
             _nextId[kind] = next + 1;
@@ -67,6 +67,6 @@ public sealed class IdAllocatorActor : ReceivePersistentActor
             {
                 SaveSnapshot(_state);
             }
-        }));
+        });
     }
 }

@@ -44,27 +44,13 @@ public static class HeadscaleMetrics
     public static readonly Histogram<double> NetworkMapApplyDuration =
         Meter.CreateHistogram<double>("headscale_networkmap_apply_duration_seconds", "s", "Time for the network map to apply one change and fan it out.");
 
+    /// <summary>One batch of journal writes, from handing it to the database until it answered (<see cref="MeasuredSqlWriteJournal"/>).</summary>
     public static readonly Histogram<double> JournalWriteDuration =
-        Meter.CreateHistogram<double>("headscale_journal_write_duration_seconds", "s", "Time from persisting an event until the journal confirmed it.");
+        Meter.CreateHistogram<double>("headscale_journal_write_duration_seconds", "s", "Time for the database to store one batch of journal writes.");
 
+    /// <summary>Tags: <c>reason</c> (<see cref="JournalWriteMetrics.Failed"/>, <see cref="JournalWriteMetrics.Rejected"/>). Counts atomic writes: one per Persist, one per PersistAll.</summary>
     public static readonly Counter<long> JournalWriteFailures =
-        Meter.CreateCounter<long>("headscale_journal_write_failures", description: "Journal writes that failed or were rejected.");
-
-    public static void RecordJournalWrite(TimeSpan elapsed) => JournalWriteDuration.Record(elapsed.TotalSeconds);
-
-    /// <summary>
-    /// Wraps a persist handler so the time from this call until the journal confirmed the write is
-    /// recorded: <c>Persist(e, HeadscaleMetrics.TimedWrite&lt;E&gt;(persisted => …))</c>.
-    /// </summary>
-    public static Action<T> TimedWrite<T>(Action<T> handler)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        return persisted =>
-        {
-            RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-            handler(persisted);
-        };
-    }
+        Meter.CreateCounter<long>("headscale_journal_write_failures", description: "Journal writes (one per Persist or PersistAll call) that failed or were rejected, by reason.");
 
     public static void RecordMapResponse(string kind, int bytes, bool delivered)
     {

@@ -65,7 +65,7 @@ public sealed class PolicyActor : ReceivePersistentActor
         }
 
         var sender = Sender;
-        Persist(new PolicyEvents.PolicyChanged(_state.Version + 1, command.Text, command.Now, command.Cause), Observability.HeadscaleMetrics.TimedWrite<PolicyEvents.PolicyChanged>(e =>
+        Persist(new PolicyEvents.PolicyChanged(_state.Version + 1, command.Text, command.Now, command.Cause), e =>
         {
             _state = _state.Apply(e);
             _log.Info("policy version {Version} stored ({Cause})", e.Version, e.Cause);
@@ -75,6 +75,6 @@ public sealed class PolicyActor : ReceivePersistentActor
             {
                 SaveSnapshot(_state);
             }
-        }));
+        });
     }
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Persistence;
-using Headscale.Actors.Observability;
 
 namespace Headscale.Actors.Registration;
 
@@ -45,10 +44,8 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
         }
 
         var remaining = decision.Events.Count;
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAll(decision.Events.Select(EventTags.Tag), persisted =>
         {
-            HeadscaleMetrics.RecordJournalWrite(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             var e = (TEvent)EventTags.Untag(persisted);
             State = ApplyEvent(State, e);
             AfterPersist(e, State);
@@ -57,17 +54,5 @@ public abstract class DecidingPersistentActor<TState, TCommand, TEvent> : Receiv
                 sender.Tell(Reply(command, decision.Result, State));
             }
         });
-    }
-
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        HeadscaleMetrics.JournalWriteFailures.Add(1);
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        HeadscaleMetrics.JournalWriteFailures.Add(1);
-        base.OnPersistRejected(cause, @event, sequenceNr);
     }
 }

@@ -12,7 +12,7 @@ namespace Headscale.Api.Observability;
 /// <list type="bullet">
 /// <item><c>Headscale</c>: the instrument name is the base name; <c>Headscale.Derp</c>: prefixed with <c>headscale_derp_</c>.</item>
 /// <item><c>System.Runtime</c>: a chosen few, renamed (<see cref="RuntimeNames"/>).</item>
-/// <item><c>Npgsql</c>: <c>db.client.*</c> becomes <c>headscale_db_*</c> (connection pool usage).</item>
+/// <item><c>Npgsql</c>: <c>db.client.*</c> becomes <c>headscale_db_*</c> (connection pool usage; <c>db.client.connection.count</c> is <c>headscale_db_connections</c>).</item>
 /// </list>
 /// Counters get <c>_total</c>, <c>By</c> units <c>_bytes</c>, <c>s</c> units <c>_seconds</c>. Label
 /// names are the tag keys of an instrument's first measurement; later measurements are mapped onto
@@ -75,6 +75,8 @@ public sealed class MeterExporter : IDisposable
                 ? Sanitize(instrument.Name)
                 : "headscale_derp_" + Sanitize(instrument.Name),
             "System.Runtime" => RuntimeNames.GetValueOrDefault(instrument.Name),
+            // "connection_count" would lose its _count to promtool's rule for gauges; this is the pool's connections by state.
+            "Npgsql" when instrument.Name == "db.client.connection.count" => "headscale_db_connections",
             "Npgsql" when instrument.Name.StartsWith("db.client.", StringComparison.Ordinal) =>
                 "headscale_db_" + Sanitize(instrument.Name["db.client.".Length..]),
             _ => null,
@@ -82,6 +84,13 @@ public sealed class MeterExporter : IDisposable
         if (baseName is null)
         {
             return null;
+        }
+
+        if (meter == "System.Runtime")
+        {
+            // The chosen name says the type: the runtime publishes some levels (thread count, queue
+            // length) as observable counters, which must not become Prometheus counters.
+            return baseName;
         }
 
         var isCounter = IsCounter(instrument);

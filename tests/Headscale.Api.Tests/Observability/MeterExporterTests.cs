@@ -79,4 +79,45 @@ public sealed class MeterExporterTests
         Assert.Equal("dotnet_gc_collections_total", MeterExporter.PrometheusName(collections));
         Assert.Null(MeterExporter.PrometheusName(unknown));
     }
+
+    [Fact]
+    public async Task A_runtime_level_published_as_an_observable_counter_is_exported_as_a_gauge()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var meter = new Meter("System.Runtime");
+        var threads = 12L;
+        var instrument = meter.CreateObservableCounter("dotnet.thread_pool.thread.count", () => threads, "{thread}");
+
+        Assert.Equal("dotnet_threadpool_threads", MeterExporter.PrometheusName(instrument));
+        await ScrapeAsync(registry);
+        threads = 7;
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains("# TYPE dotnet_threadpool_threads gauge", text);
+        Assert.Contains("dotnet_threadpool_threads 7", text);
+        Assert.DoesNotContain("dotnet_threadpool_threads_total", text);
+    }
+
+    [Fact]
+    public async Task Npgsql_pool_instruments_become_headscale_db_metrics()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var meter = new Meter("Npgsql");
+        var state = new KeyValuePair<string, object?>("db.client.connection.state", "idle");
+        var pool = new KeyValuePair<string, object?>("db.client.connection.pool.name", "journal");
+        meter.CreateObservableUpDownCounter("db.client.connection.count", () => new Measurement<int>(3, state, pool), "{connection}");
+        meter.CreateObservableUpDownCounter("db.client.connection.max", () => new Measurement<int>(100, pool), "{connection}");
+        meter.CreateHistogram<double>("db.client.operation.duration", "s").Record(0.004, pool);
+        meter.CreateCounter<long>("db.client.operation.npgsql.bytes_read", "By").Add(512, pool);
+
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains("# TYPE headscale_db_connections gauge", text);
+        Assert.Contains("headscale_db_connections{db_client_connection_pool_name=\"journal\",db_client_connection_state=\"idle\"} 3", text);
+        Assert.Contains("headscale_db_connection_max{db_client_connection_pool_name=\"journal\"} 100", text);
+        Assert.Contains("headscale_db_operation_duration_seconds_count{db_client_connection_pool_name=\"journal\"} 1", text);
+        Assert.Contains("headscale_db_operation_npgsql_bytes_read_total{db_client_connection_pool_name=\"journal\"} 512", text);
+    }
 }
