@@ -62,5 +62,22 @@ public static class NodeLifecycleHostingExtensions
             NodeTypeName,
             (_, registry) => entityId => NodeActor.Props(entityId, registry, settings.EphemeralInactivityTimeout),
             new NodeMessageExtractor(),
-            new ShardOptions { RememberEntities = false, StateStoreMode = StateStoreMode.DData });
+            new ShardOptions
+            {
+                RememberEntities = false,
+                StateStoreMode = StateStoreMode.DData,
+                PassivateIdleEntityAfter = NodeIdleTimeout(settings.EphemeralInactivityTimeout),
+            });
+
+    /// <summary>
+    /// How long a node entity may sit idle before it is stopped. An ephemeral node's cleanup is a
+    /// timer in its entity, started by the disconnect message; stopping the entity first would lose
+    /// it, so the idle time always exceeds the inactivity timeout with room to spare.
+    /// </summary>
+    public static TimeSpan NodeIdleTimeout(TimeSpan ephemeralInactivityTimeout)
+    {
+        var floor = TimeSpan.FromMinutes(10);
+        var twice = ephemeralInactivityTimeout * 2;
+        return twice > floor ? twice : floor;
+    }
 }

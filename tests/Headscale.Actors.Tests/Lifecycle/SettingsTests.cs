@@ -42,4 +42,16 @@ public sealed class SettingsTests
         await NodeLifecycleTests.Eventually(async () =>
             (await host.RegisterAsync(TestKeys.RandomMachine(), LifecycleHost.Request(TestKeys.RandomNode(), single))).Error == "", TimeSpan.FromSeconds(10));
     }
+
+    [Theory]
+    [InlineData(120, 600)]
+    [InlineData(299, 600)]
+    [InlineData(1800, 3600)]
+    public void A_node_entity_outlives_its_ephemeral_cleanup_timer(int ephemeralSeconds, int idleSeconds)
+    {
+        var idle = NodeLifecycleHostingExtensions.NodeIdleTimeout(TimeSpan.FromSeconds(ephemeralSeconds));
+
+        Assert.Equal(TimeSpan.FromSeconds(idleSeconds), idle);
+        Assert.True(idle > TimeSpan.FromSeconds(ephemeralSeconds));
+    }
 }
