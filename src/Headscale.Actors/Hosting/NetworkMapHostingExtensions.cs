@@ -55,6 +55,7 @@ public static class NetworkMapHostingExtensions
                     mapOptions.PolicySource,
                     mapOptions.PolicyPath,
                     options.Domain.AskTimeout);
-                system.ActorOf(NetworkMapFeedActor.Props(map, sources, mapOptions.ResyncInterval), FeedActorName);
+                var feed = system.ActorOf(NetworkMapFeedActor.Props(map, sources, mapOptions.ResyncInterval), FeedActorName);
+                registry.Register<NetworkMapFeedRegistryKey>(feed);
             });
 }

@@ -12,7 +12,7 @@ public enum NetworkMapPolicySource
     /// <summary>No policy: every node sees every node.</summary>
     None = 0,
 
-    /// <summary><c>policy.mode: file</c>: the file at <c>policy.path</c>, read when the host starts.</summary>
+    /// <summary><c>policy.mode: file</c>: the file at <c>policy.path</c>, read when the host starts and on SIGHUP.</summary>
     File = 1,
 
     /// <summary><c>policy.mode: database</c>: the policy singleton, followed as it changes.</summary>
@@ -43,6 +43,12 @@ public sealed class FeedSources(
         var userList = await users.Ask<UserQueries.UserList>(UserQueries.ListUsers.Instance, askTimeout);
         return new Loaded([.. nodeStates], userList.Users, await LoadPolicyAsync());
     }
+
+    /// <summary>The policy file read again (on SIGHUP); null when the policy does not come from a file.</summary>
+    public async Task<LoadedPolicy?> ReadPolicyFileAsync() =>
+        policySource == NetworkMapPolicySource.File && !string.IsNullOrEmpty(policyPath)
+            ? new LoadedPolicy(await File.ReadAllTextAsync(policyPath), 0, $"policy file {policyPath}")
+            : null;
 
     private async Task<LoadedPolicy?> LoadPolicyAsync()
     {

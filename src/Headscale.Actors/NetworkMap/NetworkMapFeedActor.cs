@@ -42,6 +42,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     private readonly Dictionary<ulong, Node> _nodes = new();
     private readonly Dictionary<UserId, User> _users = new();
     private long _policyVersion;
+    private string? _policyFileText;
 
     private readonly TimeSpan _resyncInterval;
     private readonly string _origin = EndpointNotifications.OriginOf(Context.System);
@@ -106,6 +107,18 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
                 _policyVersion = p.Version;
                 _map.Tell(new PolicyUpdated(Parse(p.Text, $"policy version {p.Version}")));
             }
+        });
+        Receive<ReloadPolicyFile>(_ => _sources.ReadPolicyFileAsync()
+            .PipeTo(Self, success: p => new PolicyFileRead(p, null), failure: e => new PolicyFileRead(null, e)));
+        Receive<PolicyFileRead>(read =>
+        {
+            if (read.Error is { } error)
+            {
+                _log.Error("the policy file cannot be read; the policy in force stays: {Reason}", error.Message);
+                return;
+            }
+
+            ApplyPolicyFile(read.Policy);
         });
         Receive<SubscribeAck>(_ => { });
         Receive<EndpointNotifications.EndpointsReported>(r =>
@@ -175,6 +188,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         if (loaded.Policy is { } policy)
         {
             _policyVersion = policy.Version;
+            _policyFileText = policy.Version == 0 ? policy.Text : null;
             _map.Tell(new PolicyUpdated(policy.Text is null ? null : Parse(policy.Text, policy.Source)));
         }
 
@@ -241,6 +255,36 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         }
     }
 
+    /// <summary>
+    /// A reload keeps the policy in force unless the file loads: unlike at start (where a broken file
+    /// allows nothing), a running tailnet must not lose its access rules to a bad edit.
+    /// </summary>
+    private void ApplyPolicyFile(LoadedPolicy? read)
+    {
+        if (read?.Text is not { } text)
+        {
+            _log.Warning("policy reload requested, but the policy does not come from a file (policy.mode is not file or policy.path is empty)");
+            return;
+        }
+
+        if (text == _policyFileText)
+        {
+            _log.Info("{Source} is unchanged", read.Source);
+            return;
+        }
+
+        var result = PolicyLoader.Load(text);
+        if (result.Policy is not { } parsed)
+        {
+            _log.Error("{Source} does not load; the policy in force stays: {Errors}", read.Source, result.ErrorMessage);
+            return;
+        }
+
+        _policyFileText = text;
+        _map.Tell(new PolicyUpdated(parsed));
+        _log.Info("{Source} reloaded", read.Source);
+    }
+
     private PeerView ViewOf(Node node) => PeerViews.From(node, PeerViews.LoginOf(_users.GetValueOrDefault(node.User), node.User));
 
     /// <summary>
@@ -265,6 +309,8 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     }
 
     private sealed record Resynced(Loaded Loaded) : INoSerializationVerificationNeeded;
+
+    private sealed record PolicyFileRead(LoadedPolicy? Policy, Exception? Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetryLoad : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {

@@ -41,6 +41,15 @@ public static class NetworkMapCommands
         public static readonly RefreshSettings Instance = new();
     }
 
+    /// <summary>
+    /// To the host's feed (SIGHUP): read the policy file again and apply it if it loads and differs;
+    /// a file that does not load is logged and the policy in force stays.
+    /// </summary>
+    public sealed record ReloadPolicyFile
+    {
+        public static readonly ReloadPolicyFile Instance = new();
+    }
+
     /// <summary>Reply: <see cref="MapStatistics"/>.</summary>
     public sealed record GetStatistics
     {
@@ -60,3 +69,6 @@ public static class NetworkMapCommands
 
 /// <summary>Registry key of the host's <see cref="NetworkMapActor"/>.</summary>
 public sealed class NetworkMapRegistryKey;
+
+/// <summary>Registry key of the host's <see cref="NetworkMapFeedActor"/>.</summary>
+public sealed class NetworkMapFeedRegistryKey;

@@ -59,6 +59,7 @@ public static class ServerHost
         }
 
         builder.Services.AddHostedService<ControlPlane.MapSettingsRefresher>();
+        builder.Services.AddHostedService<SighupPolicyReload>();
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
         builder.Services.AddSingleton(new MapSessionOptions(

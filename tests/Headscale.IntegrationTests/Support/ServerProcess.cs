@@ -71,6 +71,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Sends SIGHUP (reload the policy file), as an operator's <c>kill -HUP</c> does.</summary>
+    public void SendHangup()
+    {
+        if (Kill(_process.Id, SigHup) != 0)
+        {
+            throw new InvalidOperationException($"kill -HUP {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Sends SIGTERM and waits for a clean exit.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
@@ -142,6 +151,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    private const int SigHup = 1;
     private const int SigTerm = 15;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
