@@ -69,7 +69,9 @@ public sealed class DerpMeshEndToEndTests
         await using (var peer = await DerpClient.ConnectAsync(url, DerpPrivateKey.Generate(), new DerpClientOptions { MeshKey = meshKey }, Ct))
         {
             await peer.WatchConnsAsync(Ct);
-            var present = await ReceiveAsync(peer, DerpFrameType.PeerPresent, buffer);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(Timeout);
+            var present = await ReceiveAsync(peer, DerpFrameType.PeerPresent, buffer, timeout.Token);
             Assert.Equal(peer.PublicKey, present.Key);
             Assert.Equal(PeerPresentFlags.MeshPeer, present.Flags);
         }
@@ -189,17 +191,6 @@ public sealed class DerpMeshEndToEndTests
         while (true)
         {
             var frame = await client.ReceiveAsync(buffer, cancellationToken);
-            if (frame.Type == type) return frame;
-        }
-    }
-
-    private static async Task<DerpReceived> ReceiveAsync(DerpClient client, DerpFrameType type, Memory<byte> buffer)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(Timeout);
-        while (true)
-        {
-            var frame = await client.ReceiveAsync(buffer, cts.Token);
             if (frame.Type == type) return frame;
         }
     }
