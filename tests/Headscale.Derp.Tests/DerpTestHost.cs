@@ -35,12 +35,14 @@ internal sealed class DerpTestHost : IAsyncDisposable
     public static Task<DerpTestHost> StartAsync(Action<DerpServerOptions>? configure = null, IDerpClientVerifier? verifier = null) =>
         StartAsync(0, configure, verifier);
 
-    public static async Task<DerpTestHost> StartAsync(int port, Action<DerpServerOptions>? configure, IDerpClientVerifier? verifier)
+    public static async Task<DerpTestHost> StartAsync(int port, Action<DerpServerOptions>? configure, IDerpClientVerifier? verifier,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Logging.ClearProviders();
         if (verifier is not null) builder.Services.AddSingleton(verifier);
+        services?.Invoke(builder.Services);
         builder.Services.AddDerpServer(o =>
         {
             o.PrivateKey = DerpPrivateKey.Generate();

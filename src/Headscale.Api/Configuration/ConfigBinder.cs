@@ -270,6 +270,8 @@ public static class ConfigBinder
             Paths = paths,
             AutoUpdate = r.Bool("derp.auto_update_enabled", true),
             UpdateFrequency = r.Duration("derp.update_frequency", TimeSpan.FromHours(3)),
+            MeshKey = enabled ? DerpMeshConfig.MeshKey(r) : null,
+            MeshWith = enabled ? DerpMeshConfig.MeshWith(r) : [],
         };
     }
 

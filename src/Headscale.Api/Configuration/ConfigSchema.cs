@@ -38,6 +38,8 @@ public static class ConfigSchema
         ["derp.server.automatically_add_embedded_derp_region"] = ConfigKeyKind.Scalar,
         ["derp.server.ipv4"] = ConfigKeyKind.Scalar,
         ["derp.server.ipv6"] = ConfigKeyKind.Scalar,
+        ["derp.server.mesh_key_path"] = ConfigKeyKind.Scalar,
+        ["derp.server.mesh_with"] = ConfigKeyKind.List,
         ["derp.urls"] = ConfigKeyKind.List,
         ["derp.paths"] = ConfigKeyKind.List,
         ["derp.auto_update_enabled"] = ConfigKeyKind.Scalar,

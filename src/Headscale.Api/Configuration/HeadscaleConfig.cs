@@ -68,6 +68,12 @@ public sealed record DerpConfig
     public ImmutableArray<string> Paths { get; init; } = [];
     public bool AutoUpdate { get; init; } = true;
     public TimeSpan UpdateFrequency { get; init; } = TimeSpan.FromHours(3);
+
+    /// <summary>The 32-byte mesh key read from <c>derp.server.mesh_key_path</c>; null: no mesh (a byte array never prints its content).</summary>
+    public byte[]? MeshKey { get; init; }
+
+    /// <summary><c>derp.server.mesh_with</c>: the DERP URLs of the other servers of the region.</summary>
+    public ImmutableArray<Uri> MeshWith { get; init; } = [];
 }
 
 public sealed record NodeConfig

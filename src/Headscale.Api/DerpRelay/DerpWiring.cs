@@ -12,14 +12,22 @@ public static class DerpWiring
         var derp = config.Derp;
         if (derp.ServerEnabled)
         {
-            services.AddSingleton<IDerpClientVerifier, NodeRegistryDerpVerifier>();
+            services.AddSingleton<NodeRegistryDerpVerifier>();
+            services.AddSingleton<IDerpClientVerifier>(sp => sp.GetRequiredService<NodeRegistryDerpVerifier>());
             services.AddDerpServer(o =>
             {
                 o.Enabled = true;
                 o.PrivateKeyPath = derp.PrivateKeyPath;
                 o.VerifyClients = derp.VerifyClients;
                 o.StunListenAddr = derp.StunListenAddress?.ToString();
+                o.MeshKey = derp.MeshKey is { } meshKey ? Convert.ToHexStringLower(meshKey) : null;
+                o.MeshWith = [.. derp.MeshWith.Select(u => u.ToString())];
             });
+            if (derp.VerifyClients)
+            {
+                // After AddDerpServer: hosted services start in order, and this one needs the server and the actor system.
+                services.AddHostedService<DerpRevocationService>();
+            }
         }
 
         if (!derp.ServerEnabled && derp.Urls.IsEmpty && derp.Paths.IsEmpty)

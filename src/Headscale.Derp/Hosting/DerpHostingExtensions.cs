@@ -33,6 +33,8 @@ public static class DerpHostingExtensions
                     "derp.server.verify_clients is true but no IDerpClientVerifier is registered.")
                 : null,
             sp.GetService<ILogger<DerpServer>>()));
+        services.TryAddSingleton(sp => new DerpBootstrapDns(
+            () => DerpBootstrapDns.HostNamesOf(sp.GetService<DerpMapProvider>()?.Current), clock: sp.GetService<TimeProvider>()));
         // Resolve the server at start so a missing verifier or bad key fails the host, not the first client.
         services.AddHostedService(sp => new DerpServerStartup(sp.GetRequiredService<DerpServer>(),
             sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
@@ -64,7 +66,8 @@ public static class DerpHostingExtensions
     }
 
     /// <summary>
-    /// Maps <c>/derp</c> (upgrade and WebSocket), <c>/derp/probe</c>, <c>/derp/latency-check</c> and <c>/generate_204</c>.
+    /// Maps <c>/derp</c> (upgrade and WebSocket), <c>/derp/probe</c>, <c>/derp/latency-check</c>, <c>/generate_204</c> and
+    /// <c>/bootstrap-dns</c>.
     /// The WebSocket middleware is added to the /derp endpoint itself, so the host does not need <c>UseWebSockets</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapDerp(this IEndpointRouteBuilder endpoints)
@@ -78,6 +81,7 @@ public static class DerpHostingExtensions
         group.Map("/derp/probe", DerpHttpHandler.HandleProbeAsync).WithDisplayName("DERP probe");
         group.Map("/derp/latency-check", DerpHttpHandler.HandleProbeAsync).WithDisplayName("DERP latency check");
         group.Map("/generate_204", DerpHttpHandler.HandleGenerate204).WithDisplayName("Captive portal check");
+        group.Map("/bootstrap-dns", DerpBootstrapDns.HandleAsync).WithDisplayName("DERP bootstrap DNS");
         return group;
     }
 

@@ -23,6 +23,7 @@ internal sealed class DerpServerConnection
     private double _peerGoneTokens = 3;   // NotHere replies: 1 per second, burst 3
     private long _peerGoneRefilledAt = Environment.TickCount64;
     private volatile string? _abortReason;
+    private volatile bool _ended;
 
     public DerpServerConnection(DerpServer server, IDuplexPipe transport, IPEndPoint? remoteEndPoint, Action? abort)
     {
@@ -71,6 +72,7 @@ internal sealed class DerpServerConnection
         }
         finally
         {
+            _ended = true;
             if (registered)
             {
                 _server.Unregister(this);
@@ -360,9 +362,19 @@ internal sealed class DerpServerConnection
     public void Abort(string reason)
     {
         _abortReason ??= reason;
+        // Callers hold snapshots (housekeeping timer, revocation, ClosePeer): the connection may have ended meanwhile,
+        // and then its transport (e.g. the HttpContext) is gone.
+        if (_ended) return;
         _queue?.Close();
         _transport.Input.CancelPendingRead();
         _transport.Output.CancelPendingFlush();
-        _abortTransport?.Invoke();
+        try
+        {
+            _abortTransport?.Invoke();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Ended between the check and the abort: nothing left to close.
+        }
     }
 }
