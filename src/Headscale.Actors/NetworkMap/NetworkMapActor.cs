@@ -29,6 +29,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     /// </summary>
     public static readonly TimeSpan UnknownNodeWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long after a node joins or is deleted the policy is compiled again (joins and deletions within
+    /// it share one compile). A new node stays invisible to policy-judged peers until then, which fails
+    /// closed; changed tags, addresses, owner or routes of a known node are compiled at once.
+    /// </summary>
+    public static readonly TimeSpan RecompileDelay = TimeSpan.FromMilliseconds(20);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NetworkMapState _state;
     private readonly TimeProvider _time;
@@ -39,11 +46,14 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly Func<MapSettings>? _settingsSource;
     private readonly Dictionary<long, List<Subscribe>> _awaitingNode = new();
     private readonly TimeSpan _unknownNodeWait;
+    private readonly TimeSpan _recompileDelay;
     private Headscale.Policy.ParsedPolicy? _policy;
+    private bool _recompileDue;
 
     /// <param name="presence">Where <see cref="NodeConnected"/>/<see cref="NodeDisconnected"/> go (the node shard region); null to tell nobody.</param>
     /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
     /// <param name="unknownNodeWait">How long a subscription waits for a node the map does not know yet; <see cref="UnknownNodeWait"/> by default.</param>
+    /// <param name="recompileDelay">How long joins and deletions gather before the policy is compiled again; <see cref="RecompileDelay"/> by default, zero compiles at once.</param>
     public NetworkMapActor(
         MapSettings settings,
         ITailnetPolicy policy,
@@ -52,7 +62,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         string controlUrl = "",
         IActorRef? presence = null,
         Func<MapSettings>? settingsSource = null,
-        TimeSpan? unknownNodeWait = null)
+        TimeSpan? unknownNodeWait = null,
+        TimeSpan? recompileDelay = null)
     {
         _state = new NetworkMapState(settings, policy);
         _controlUrl = controlUrl;
@@ -61,6 +72,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         _presence = presence;
         _settingsSource = settingsSource;
         _unknownNodeWait = unknownNodeWait ?? UnknownNodeWait;
+        _recompileDelay = recompileDelay ?? RecompileDelay;
 
         Receive<Subscribe>(OnSubscribe);
         Receive<Unsubscribe>(u => Detach(u.NodeId, u.Session));
@@ -82,9 +94,28 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         ReceiveApplied<NodeUpdated>(u =>
         {
             var view = KeepLiveState(u.View);
-            Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
+            var previous = _state.Get(view.Id);
+            if (previous is not null && !CompiledTailnetPolicy.SameInputs(previous, view))
+            {
+                // Tags, addresses, owner or routes of a known node change who may see it: judge it by the new ones at once.
+                Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
+            }
+
             Dispatch(_state.Upsert(view, Now));
+            if (previous is null)
+            {
+                // The compiled policy does not know a new node, so nobody sees it until the next compile; joins in a burst share one.
+                ScheduleRecompile();
+            }
+
             SubscribeAwaiting(view.Id);
+        });
+        Receive<RecompileDue>(_ =>
+        {
+            _recompileDue = false;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Recompile(_state.Nodes);
+            HeadscaleMetrics.NetworkMapApplyDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         });
         ReceiveApplied<NodesLoaded>(loaded =>
         {
@@ -106,8 +137,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             .Select(n => new NodeStatus(n.Id, n.Online, [.. _state.PrimaryRoutesOf(n.Id)], [.. n.ServedRoutes.Where(PeerView.IsExitRoute)]))])));
         ReceiveApplied<NodeRemoved>(r =>
         {
-            Recompile(_state.Nodes.Where(n => n.Id != r.NodeId));
+            // Removal reaches every viewer without the policy; the filters that named its addresses follow with the next compile.
             Dispatch(_state.Remove(r.NodeId, Now));
+            ScheduleRecompile();
             RejectAwaiting(r.NodeId, "node was deleted");
             if (_sessions.Remove(r.NodeId, out var sessions))
             {
@@ -205,11 +237,19 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         a is null ? b : b is null ? a : a > b ? a : b;
 
     /// <summary>
-    /// The compiled policy depends on the node set (aliases resolve to addresses), so a node change
-    /// recompiles it first and viewers get their visibility and filter differences.
+    /// The compiled policy depends on the node set (aliases resolve to addresses), so a change of what
+    /// it reads (<see cref="CompiledTailnetPolicy.SameInputs"/>) recompiles it and viewers get their
+    /// visibility and filter differences. Hostinfo, endpoint, online and expiry changes do not.
     /// </summary>
     private void Recompile(IEnumerable<PeerView> nodes)
     {
+        if (_recompileDue)
+        {
+            // This compile covers every node the scheduled one would have.
+            _recompileDue = false;
+            Timers.Cancel(RecompileDue.Instance);
+        }
+
         if (_policy is not null)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -217,6 +257,27 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             HeadscaleMetrics.PolicyCompileDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             Dispatch(_state.SetPolicy(compiled, Now));
         }
+    }
+
+    /// <summary>
+    /// Compiles the policy after <see cref="_recompileDelay"/> unless a compile is already due: a join
+    /// storm costs one compile per delay, not one per node. Without a policy there is nothing to compile.
+    /// </summary>
+    private void ScheduleRecompile()
+    {
+        if (_policy is null || _recompileDue)
+        {
+            return;
+        }
+
+        if (_recompileDelay <= TimeSpan.Zero)
+        {
+            Recompile(_state.Nodes);
+            return;
+        }
+
+        _recompileDue = true;
+        Timers.StartSingleTimer(RecompileDue.Instance, RecompileDue.Instance, _recompileDelay);
     }
 
     /// <summary>A change to the map, timed from receipt until every affected session has been told.</summary>
@@ -243,23 +304,35 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Sends each viewer's delta to its sessions. Viewers that get the same message (the state shares
+    /// one instance for identical deltas) share one <see cref="MapDelta"/>, so its frame is encoded once.
+    /// </summary>
     private void Dispatch(IReadOnlyList<ViewerUpdate> updates)
     {
+        if (updates.Count == 0)
+        {
+            return;
+        }
+
+        var shared = new Dictionary<MapResponse, MapDelta>(ReferenceEqualityComparer.Instance);
         foreach (var update in updates)
         {
             if (_sessions.TryGetValue(update.ViewerId, out var sessions))
             {
+                if (!shared.TryGetValue(update.Response, out var delta))
+                {
+                    shared[update.Response] = delta = new MapDelta(update.Response);
+                }
+
                 foreach (var session in sessions)
                 {
-                    session.Tell(update.Response);
+                    session.Tell(delta);
                 }
             }
         }
 
-        if (updates.Count > 0)
-        {
-            _log.Debug("network map change reached {Viewers} viewers", updates.Count);
-        }
+        _log.Debug("network map change reached {Viewers} viewers in {Messages} distinct messages", updates.Count, shared.Count);
     }
 
     /// <summary>The node arrived: the subscriptions that waited for it proceed.</summary>
@@ -285,6 +358,11 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 subscribe.Session.Tell(new SubscribeRejected(nodeId, reason));
             }
         }
+    }
+
+    private sealed record RecompileDue : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly RecompileDue Instance = new();
     }
 
     private sealed record GoOffline(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;

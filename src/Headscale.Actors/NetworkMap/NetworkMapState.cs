@@ -11,6 +11,8 @@ public readonly record struct ViewerUpdate(long ViewerId, MapResponse Response);
 /// what each subscribed viewer must be told. Not thread-safe: one actor owns it.
 /// The work for a change is proportional to the subscribed viewers times the nodes the change
 /// touches, never to all pairs of nodes; only a policy change revisits every viewer's peer set.
+/// Each changed peer is rendered once per change, and viewers that must be told the same thing get
+/// the same <see cref="MapResponse"/> instance, so the network map can encode it once.
 /// </summary>
 public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 {
@@ -127,20 +129,20 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         // The node itself is in here too when it lost or won a seat: peers need its new AllowedIPs.
         var routeChanges = _primaries.Reelect(updated.ServedRoutes, _nodes);
 
+        // Every viewer that sees the node gets the same message: one instance, encoded once.
+        var delta = new MapResponse
+        {
+            ControlTime = now,
+            OnlineChange = ImmutableDictionary<long, bool>.Empty.Add(nodeId, online),
+            PeersChangedPatch = online ? null : [new PeerChange(nodeId) { LastSeen = now }],
+        };
         var updates = new List<ViewerUpdate>();
         foreach (var (viewerId, viewer) in _viewers)
         {
-            if (viewerId == nodeId || !viewer.Peers.Contains(nodeId))
+            if (viewerId != nodeId && viewer.Peers.Contains(nodeId))
             {
-                continue;
+                updates.Add(new ViewerUpdate(viewerId, delta));
             }
-
-            updates.Add(new ViewerUpdate(viewerId, new MapResponse
-            {
-                ControlTime = now,
-                OnlineChange = ImmutableDictionary<long, bool>.Empty.Add(nodeId, online),
-                PeersChangedPatch = online ? null : [new PeerChange(nodeId) { LastSeen = now }],
-            }));
         }
 
         return routeChanges.Count == 0 ? updates : Merge(updates, Fanout(routeChanges, [], now, selfChanged: routeChanges));
@@ -167,9 +169,10 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             return [];
         }
 
+        var delta = new MapResponse { ControlTime = now, PeersChangedPatch = [patch] };
         return _viewers
             .Where(v => v.Key != nodeId && v.Value.Peers.Contains(nodeId))
-            .Select(v => new ViewerUpdate(v.Key, new MapResponse { ControlTime = now, PeersChangedPatch = [patch] }))
+            .Select(v => new ViewerUpdate(v.Key, delta))
             .ToList();
     }
 
@@ -178,6 +181,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         _policy = policy;
         var updates = new List<ViewerUpdate>();
+        var rendered = new Dictionary<long, MapNode>();
+        var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
@@ -198,15 +203,21 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             viewer.Peers.UnionWith(visibleIds);
             viewer.Filter = filter;
             viewer.Ssh = ssh;
-            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            var key = new DeltaKey(IdList(added.Select(p => p.Id)), IdList(removed), filterChanged ? filter : null, sshChanged ? ssh : null);
+            if (!messages.TryGetValue(key, out var message))
             {
-                ControlTime = now,
-                PeersChanged = added.Count > 0 ? added.Select(p => Render(p, now, isSelf: false)).ToImmutableArray() : null,
-                PeersRemoved = removed.IsEmpty ? null : removed,
-                PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
-                SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
-                UserProfiles = added.Count > 0 ? Profiles(added) : null,
-            }));
+                messages[key] = message = new MapResponse
+                {
+                    ControlTime = now,
+                    PeersChanged = added.Count > 0 ? added.Select(p => RenderPeer(rendered, p, now)).ToImmutableArray() : null,
+                    PeersRemoved = removed.IsEmpty ? null : removed,
+                    PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
+                    SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
+                    UserProfiles = added.Count > 0 ? Profiles(added) : null,
+                };
+            }
+
+            updates.Add(new ViewerUpdate(viewerId, message));
         }
 
         return updates;
@@ -254,6 +265,9 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private IReadOnlyList<ViewerUpdate> Fanout(HashSet<long> changed, IReadOnlyCollection<long> removed, DateTimeOffset now, HashSet<long> selfChanged)
     {
         var updates = new List<ViewerUpdate>();
+        // Each changed peer is rendered once per change, and viewers told the same thing share one message.
+        var rendered = new Dictionary<long, MapNode>();
+        var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
@@ -274,7 +288,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                     // owner may be new to this viewer (a moved node) or renamed.
                     viewer.Peers.Add(id);
                     newProfiles.Add(peer);
-                    changedPeers.Add(Render(peer, now, isSelf: false));
+                    changedPeers.Add(RenderPeer(rendered, peer, now));
                 }
                 else if (viewer.Peers.Remove(id))
                 {
@@ -299,18 +313,61 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 continue;
             }
 
-            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            removedPeers.Sort();
+            var build = () => new MapResponse
             {
                 ControlTime = now,
                 Node = selfUpdated ? Render(self, now, isSelf: true) : null,
                 PeersChanged = changedPeers.Count > 0 ? changedPeers.ToImmutableArray() : null,
-                PeersRemoved = removedPeers.Count > 0 ? removedPeers.Order().ToImmutableArray() : null,
+                PeersRemoved = removedPeers.Count > 0 ? removedPeers.ToImmutableArray() : null,
                 PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
                 UserProfiles = newProfiles.Count > 0 ? Profiles(newProfiles) : null,
-            }));
+            };
+            if (selfUpdated)
+            {
+                // The self node is this viewer's own: a message of its own.
+                updates.Add(new ViewerUpdate(viewerId, build()));
+                continue;
+            }
+
+            var key = new DeltaKey(IdList(changedPeers.Select(p => p.Id)), IdList(removedPeers), filterChanged ? filter : null, null);
+            if (!messages.TryGetValue(key, out var message))
+            {
+                messages[key] = message = build();
+            }
+
+            updates.Add(new ViewerUpdate(viewerId, message));
         }
 
         return updates;
+    }
+
+    private MapNode RenderPeer(Dictionary<long, MapNode> rendered, PeerView peer, DateTimeOffset now)
+    {
+        if (!rendered.TryGetValue(peer.Id, out var node))
+        {
+            rendered[peer.Id] = node = Render(peer, now, isSelf: false);
+        }
+
+        return node;
+    }
+
+    private static string IdList(IEnumerable<long> ids) => string.Join(',', ids);
+
+    /// <summary>
+    /// What makes one viewer's delta differ from another's: the peers it lists and the filter and SSH
+    /// bytes it carries (compared by content). Equal keys mean equal messages, so they share one.
+    /// </summary>
+    private readonly record struct DeltaKey(string Changed, string Removed, ReadOnlyMemory<byte>? Filter, ReadOnlyMemory<byte>? Ssh)
+    {
+        public bool Equals(DeltaKey other) =>
+            Changed == other.Changed && Removed == other.Removed
+            && SameBytes(Filter, other.Filter) && SameBytes(Ssh, other.Ssh);
+
+        public override int GetHashCode() => HashCode.Combine(Changed, Removed, Filter?.Length, Ssh?.Length);
+
+        private static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
+            a is null ? b is null : b is not null && a.Value.Span.SequenceEqual(b.Value.Span);
     }
 
     private static ImmutableArray<UserProfile> Profiles(IEnumerable<PeerView> nodes) =>

@@ -14,6 +14,11 @@ public static class MapFrameCodec
     /// <summary>Largest body we send or accept; real maps of large tailnets stay well below.</summary>
     public const int MaxBodyBytes = 64 * 1024 * 1024;
 
+    // A compression context is hundreds of KiB of native state: one per thread, reused for every
+    // frame, instead of one per frame. Each frame stays an independent zstd frame.
+    [ThreadStatic]
+    private static Compressor? t_compressor;
+
     /// <summary>Encodes one message: JSON → (zstd) → length-prefixed frame.</summary>
     public static byte[] Encode(MapResponse response, bool zstd)
     {
@@ -33,7 +38,7 @@ public static class MapFrameCodec
             return plain;
         }
 
-        using var compressor = new Compressor(level: 3);
+        var compressor = t_compressor ??= new Compressor(level: 3);
         var bound = Compressor.GetCompressBound(json.Length);
         var rented = ArrayPool<byte>.Shared.Rent(bound);
         try
