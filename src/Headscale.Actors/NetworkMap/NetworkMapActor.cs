@@ -49,6 +49,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _recompileDelay;
     private Headscale.Policy.ParsedPolicy? _policy;
     private bool _recompileDue;
+    private long _policyCompiles;
 
     /// <param name="presence">Where <see cref="NodeConnected"/>/<see cref="NodeDisconnected"/> go (the node shard region); null to tell nobody.</param>
     /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
@@ -170,7 +171,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             }
         });
         Receive<UnknownNodeWaitOver>(over => RejectAwaiting(over.NodeId, "node not found"));
-        Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count))));
+        Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count), _policyCompiles)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -254,6 +255,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var compiled = CompiledTailnetPolicy.Compile(_policy, nodes.ToList(), _controlUrl);
+            _policyCompiles++;
             HeadscaleMetrics.PolicyCompileDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             Dispatch(_state.SetPolicy(compiled, Now));
         }
