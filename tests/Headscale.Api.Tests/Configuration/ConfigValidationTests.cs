@@ -136,7 +136,7 @@ public sealed class ConfigValidationTests : IDisposable
     [InlineData("dns:\n  base_domain: t.example\n  extra_records:\n    - {name: mail.t.example, type: MX, value: 10 mail}\n", "dns.extra_records", "'MX' is not supported (A or AAAA)")]
     [InlineData("dns:\n  base_domain: t.example\n  extra_records:\n    - {name: a.t.example, type: A, value: fd7a::1}\n", "dns.extra_records", "not an IPv4 address for a A record")]
     [InlineData("dns:\n  base_domain: t.example\n  extra_records_path: /no/such/records.json\n", "dns.extra_records_path", "does not exist")]
-    [InlineData("tuning:\n  map_coalesce_window: -5ms\n", "tuning.map_coalesce_window", "must be from 0s to 1s")]
+    [InlineData("tuning:\n  map_coalesce_window: -5ms\n", "tuning.map_coalesce_window", "not a duration")]
     [InlineData("tuning:\n  map_coalesce_window: 2s\n", "tuning.map_coalesce_window", "must be from 0s to 1s")]
     [InlineData("tuning:\n  map_coalesce_window: soon\n", "tuning.map_coalesce_window", "not a duration")]
     public void Each_bad_value_is_named_by_its_key(string yaml, string key, string message)
