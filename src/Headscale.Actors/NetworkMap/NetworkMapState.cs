@@ -22,11 +22,26 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private ITailnetPolicy _policy = policy;
     private MapSettings _settings = settings;
 
+    /// <summary>
+    /// Each node's peer entry as last rendered (with whether it was expired then), so full maps and deltas
+    /// reuse one instance instead of rendering every peer for every viewer. Dropped whenever what the entry
+    /// shows changes: the node itself, its primary routes, or the base domain.
+    /// </summary>
+    private readonly Dictionary<long, (MapNode Node, bool Expired)> _peerEntries = new();
+
     /// <summary>DERP map, DNS and domain of the next full maps (the DERP map can change while running).</summary>
     public MapSettings Settings
     {
         get => _settings;
-        set => _settings = value;
+        set
+        {
+            if (value.BaseDomain != _settings.BaseDomain)
+            {
+                _peerEntries.Clear();
+            }
+
+            _settings = value;
+        }
     }
 
     /// <summary>
@@ -38,7 +53,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     public IReadOnlyList<ViewerUpdate> ReplaceSettings(MapSettings next, DateTimeOffset now)
     {
         var previous = _settings;
-        _settings = next;
+        Settings = next;
         var dnsChanged = !ReferenceEquals(previous.Dns, next.Dns);
         var derpChanged = !previous.DerpMap.Span.SequenceEqual(next.DerpMap.Span);
         if (!dnsChanged && !derpChanged)
@@ -79,7 +94,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             ControlTime = now,
             Node = Render(self, now, isSelf: true),
             DerpMapRaw = _settings.DerpMap,
-            Peers = peers.Count > 0 ? peers.Select(p => Render(p, now, isSelf: false)).ToImmutableArray() : null,
+            Peers = peers.Count > 0 ? peers.Select(p => PeerEntry(p, now)).ToImmutableArray() : null,
             DnsConfig = _settings.Dns,
             Domain = _settings.BaseDomain,
             CollectServices = false,
@@ -100,6 +115,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         var prefixes = node.ServedRoutes.Concat(previous?.ServedRoutes ?? []);
         var changed = _primaries.Reelect(prefixes, _nodes);
         changed.Add(node.Id);
+        Forget(changed);
         return Fanout(changed, removed: [], now, selfChanged: changed);
     }
 
@@ -112,7 +128,9 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         }
 
         _viewers.Remove(nodeId);
+        _peerEntries.Remove(nodeId);
         var changed = _primaries.Reelect(gone.ServedRoutes, _nodes);
+        Forget(changed);
         return Fanout(changed, removed: [nodeId], now, selfChanged: changed);
     }
 
@@ -128,6 +146,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         _nodes[nodeId] = updated;
         // The node itself is in here too when it lost or won a seat: peers need its new AllowedIPs.
         var routeChanges = _primaries.Reelect(updated.ServedRoutes, _nodes);
+        _peerEntries.Remove(nodeId);
+        Forget(routeChanges);
 
         // Every viewer that sees the node gets the same message: one instance, encoded once.
         var delta = new MapResponse
@@ -164,6 +184,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         };
         // A request without Hostinfo reports no home DERP (0): the known one stays.
         _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp == 0 ? node.HomeDerp : homeDerp };
+        _peerEntries.Remove(nodeId);
         if (patch.Endpoints is null && patch.DiscoKey is null && patch.DerpRegion == 0)
         {
             return [];
@@ -181,7 +202,6 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         _policy = policy;
         var updates = new List<ViewerUpdate>();
-        var rendered = new Dictionary<long, MapNode>();
         var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
@@ -209,7 +229,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 messages[key] = message = new MapResponse
                 {
                     ControlTime = now,
-                    PeersChanged = added.Count > 0 ? added.Select(p => RenderPeer(rendered, p, now)).ToImmutableArray() : null,
+                    PeersChanged = added.Count > 0 ? added.Select(p => PeerEntry(p, now)).ToImmutableArray() : null,
                     PeersRemoved = removed.IsEmpty ? null : removed,
                     PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
                     SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
@@ -265,8 +285,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private IReadOnlyList<ViewerUpdate> Fanout(HashSet<long> changed, IReadOnlyCollection<long> removed, DateTimeOffset now, HashSet<long> selfChanged)
     {
         var updates = new List<ViewerUpdate>();
-        // Each changed peer is rendered once per change, and viewers told the same thing share one message.
-        var rendered = new Dictionary<long, MapNode>();
+        // Each changed peer is rendered once, and viewers told the same thing share one message.
         var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
@@ -288,7 +307,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                     // owner may be new to this viewer (a moved node) or renamed.
                     viewer.Peers.Add(id);
                     newProfiles.Add(peer);
-                    changedPeers.Add(RenderPeer(rendered, peer, now));
+                    changedPeers.Add(PeerEntry(peer, now));
                 }
                 else if (viewer.Peers.Remove(id))
                 {
@@ -342,14 +361,26 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         return updates;
     }
 
-    private MapNode RenderPeer(Dictionary<long, MapNode> rendered, PeerView peer, DateTimeOffset now)
+    /// <summary>The node's entry in peer lists, rendered once and reused until the node, its routes or the domain change.</summary>
+    private MapNode PeerEntry(PeerView peer, DateTimeOffset now)
     {
-        if (!rendered.TryGetValue(peer.Id, out var node))
+        var expired = peer.IsExpired(now);
+        if (_peerEntries.TryGetValue(peer.Id, out var entry) && entry.Expired == expired)
         {
-            rendered[peer.Id] = node = Render(peer, now, isSelf: false);
+            return entry.Node;
         }
 
+        var node = Render(peer, now, isSelf: false);
+        _peerEntries[peer.Id] = (node, expired);
         return node;
+    }
+
+    private void Forget(IEnumerable<long> nodeIds)
+    {
+        foreach (var id in nodeIds)
+        {
+            _peerEntries.Remove(id);
+        }
     }
 
     private static string IdList(IEnumerable<long> ids) => string.Join(',', ids);

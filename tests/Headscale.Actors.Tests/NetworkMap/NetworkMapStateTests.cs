@@ -144,6 +144,24 @@ public sealed class NetworkMapStateTests
         Assert.Equal([1L, 2L], For(updates, 3).PeersRemoved!.Value);
     }
 
+    [Fact]
+    public void Full_maps_share_each_peer_entry_until_that_peer_changes_or_expires()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3) with { KeyExpiry = Now.AddMinutes(1) });
+
+        var a = map.Subscribe(1, Now);
+        var b = map.Subscribe(2, Now);
+        Assert.Same(a.Peers!.Value.Single(p => p.Id == 3), b.Peers!.Value.Single(p => p.Id == 3));
+
+        map.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0, Now);
+        var later = map.Subscribe(1, Now.AddMinutes(2));
+
+        var entry = later.Peers!.Value.Single(p => p.Id == 3);
+        Assert.Equal(["192.0.2.3:41641"], entry.Endpoints);
+        Assert.True(entry.Expired);
+        Assert.False(a.Peers.Value.Single(p => p.Id == 3).Expired);
+    }
+
     private sealed class SeesPolicy(Func<PeerView, PeerView, bool> canSee) : ITailnetPolicy
     {
         public bool CanSee(PeerView viewer, PeerView peer) => canSee(viewer, peer);
