@@ -86,7 +86,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         var self = _nodes.GetValueOrDefault(viewerId)
             ?? throw new InvalidOperationException($"node {viewerId} is not in the network map");
-        var peers = VisiblePeers(self).ToList();
+        var peers = VisiblePeers(self).OrderBy(n => n.Id).ToList();
         var viewer = new Viewer(peers.Select(p => p.Id).ToHashSet(), _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
         _viewers[viewerId] = viewer;
         return new MapResponse
@@ -229,7 +229,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 messages[key] = message = new MapResponse
                 {
                     ControlTime = now,
-                    PeersChanged = added.Count > 0 ? added.Select(p => PeerEntry(p, now)).ToImmutableArray() : null,
+                    PeersChanged = added.Count > 0 ? added.OrderBy(p => p.Id).Select(p => PeerEntry(p, now)).ToImmutableArray() : null,
                     PeersRemoved = removed.IsEmpty ? null : removed,
                     PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
                     SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
@@ -279,8 +279,12 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private static readonly byte[] SelfCapMap =
         """{"https://tailscale.com/cap/is-admin":[],"https://tailscale.com/cap/ssh":[],"default-auto-update":[false]}"""u8.ToArray();
 
+    /// <summary>
+    /// The nodes <paramref name="self"/> may see, in the map's own order (the same for every viewer, so equal
+    /// differences make equal keys); peer lists are sorted by id when they are written.
+    /// </summary>
     private IEnumerable<PeerView> VisiblePeers(PeerView self) =>
-        _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n)).OrderBy(n => n.Id);
+        _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n));
 
     private IReadOnlyList<ViewerUpdate> Fanout(HashSet<long> changed, IReadOnlyCollection<long> removed, DateTimeOffset now, HashSet<long> selfChanged)
     {
