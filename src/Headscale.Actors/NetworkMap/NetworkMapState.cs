@@ -399,7 +399,18 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             Changed == other.Changed && Removed == other.Removed
             && SameBytes(Filter, other.Filter) && SameBytes(Ssh, other.Ssh);
 
-        public override int GetHashCode() => HashCode.Combine(Changed, Removed, Filter?.Length, Ssh?.Length);
+        // By content: per-node filters often have equal lengths, and a policy change sees one key per viewer.
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(Changed);
+            hash.Add(Removed);
+            hash.AddBytes(Filter is { } filter ? filter.Span : []);
+            hash.Add(Filter is null);
+            hash.AddBytes(Ssh is { } ssh ? ssh.Span : []);
+            hash.Add(Ssh is null);
+            return hash.ToHashCode();
+        }
 
         private static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
             a is null ? b is null : b is not null && a.Value.Span.SequenceEqual(b.Value.Span);
