@@ -42,7 +42,8 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     private readonly bool _zstd;
     private readonly Func<TimeSpan> _keepAliveInterval;
     private readonly TimeSpan _coalesceWindow;
-    private readonly List<MapDelta> _pending = new();
+    /// <summary>A burst can grow this to hundreds of entries; <see cref="ClearPending"/> does not keep that capacity for an idle session.</summary>
+    private List<MapDelta> _pending = new();
     private bool _sentFull;
     private bool _behind;
     private bool _windowOpen;
@@ -64,7 +65,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         // The network map answers a subscription with the full map; it supersedes every delta before it.
         Receive<MapResponse>(full =>
         {
-            _pending.Clear();
+            ClearPending();
             if (!_behind)
             {
                 Write(MapFrameCodec.Encode(full, _zstd), HeadscaleMetrics.MapResponseKind.Full);
@@ -93,14 +94,14 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
             _windowOpen = false;
             if (_pending.Count == 0 || _behind)
             {
-                _pending.Clear();
+                ClearPending();
                 return;
             }
 
             var frame = _pending.Count == 1
                 ? _pending[0].Frame(_zstd)
                 : MapFrameCodec.Encode(MapDeltaMerger.Merge([.. _pending.Select(d => d.Response)]), _zstd);
-            _pending.Clear();
+            ClearPending();
             Write(frame, HeadscaleMetrics.MapResponseKind.Delta);
             OpenWindow();
         });
@@ -149,6 +150,18 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         _output.TryComplete();
     }
 
+    private void ClearPending()
+    {
+        if (_pending.Capacity > 16)
+        {
+            _pending = new List<MapDelta>();
+        }
+        else
+        {
+            _pending.Clear();
+        }
+    }
+
     private void OpenWindow()
     {
         if (_coalesceWindow > TimeSpan.Zero && !_behind)
@@ -166,7 +179,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         {
             _log.Info("map session of node {NodeId} fell behind; it skips deltas until the client drains its stream, then gets a full map", _nodeId);
             _behind = true;
-            _pending.Clear();
+            ClearPending();
             _output.WaitToWriteAsync().AsTask().PipeTo(Self, success: open => new CanWrite(open), failure: _ => new CanWrite(false));
             return;
         }
