@@ -19,6 +19,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private readonly Dictionary<long, PeerView> _nodes = new();
     private readonly Dictionary<long, Viewer> _viewers = new();
     private readonly PrimaryRoutes _primaries = new();
+    private readonly NodeSlots _slots = new();
     private ITailnetPolicy _policy = policy;
     private MapSettings _settings = settings;
 
@@ -87,7 +88,13 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         var self = _nodes.GetValueOrDefault(viewerId)
             ?? throw new InvalidOperationException($"node {viewerId} is not in the network map");
         var peers = VisiblePeers(self).OrderBy(n => n.Id).ToList();
-        var viewer = new Viewer(peers.Select(p => p.Id).ToHashSet(), _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
+        var sent = new PeerIdSet(_slots);
+        foreach (var peer in peers)
+        {
+            sent.Add(peer.Id);
+        }
+
+        var viewer = new Viewer(sent, _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
         _viewers[viewerId] = viewer;
         return new MapResponse
         {
@@ -131,7 +138,10 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         _peerEntries.Remove(nodeId);
         var changed = _primaries.Reelect(gone.ServedRoutes, _nodes);
         Forget(changed);
-        return Fanout(changed, removed: [nodeId], now, selfChanged: changed);
+        var updates = Fanout(changed, removed: [nodeId], now, selfChanged: changed);
+        // Every subscribed viewer has dropped it now; the slot can go to the next node.
+        _slots.Release(nodeId);
+        return updates;
     }
 
     /// <summary>A node's map stream connected or ended: peers learn it through OnlineChange.</summary>
@@ -209,7 +219,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             var visible = VisiblePeers(self).ToList();
             var visibleIds = visible.Select(p => p.Id).ToHashSet();
             var added = visible.Where(p => !viewer.Peers.Contains(p.Id)).ToList();
-            var removed = viewer.Peers.Where(id => !visibleIds.Contains(id)).OrderBy(id => id).ToImmutableArray();
+            var removed = viewer.Peers.Ids().Where(id => !visibleIds.Contains(id)).OrderBy(id => id).ToImmutableArray();
             var filter = _policy.PacketFilterFor(self);
             var ssh = _policy.SshPolicyFor(self);
             var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
@@ -220,7 +230,11 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             }
 
             viewer.Peers.Clear();
-            viewer.Peers.UnionWith(visibleIds);
+            foreach (var id in visibleIds)
+            {
+                viewer.Peers.Add(id);
+            }
+
             viewer.Filter = filter;
             viewer.Ssh = ssh;
             var key = new DeltaKey(IdList(added.Select(p => p.Id)), IdList(removed), filterChanged ? filter : null, sshChanged ? ssh : null);
@@ -430,9 +444,10 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     }
 
     /// <summary>What a subscribed viewer has been sent, so the next message can be a difference.</summary>
-    private sealed class Viewer(HashSet<long> peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh)
+    private sealed class Viewer(PeerIdSet peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh)
     {
-        public HashSet<long> Peers { get; } = peers;
+        /// <summary>The peers this viewer has been sent: a bitset, since N viewers each hold up to N of them.</summary>
+        public PeerIdSet Peers { get; } = peers;
         public ReadOnlyMemory<byte> Filter { get; set; } = filter;
         public ReadOnlyMemory<byte> Ssh { get; set; } = ssh;
     }

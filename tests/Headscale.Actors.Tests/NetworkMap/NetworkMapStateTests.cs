@@ -162,6 +162,20 @@ public sealed class NetworkMapStateTests
         Assert.False(a.Peers.Value.Single(p => p.Id == 3).Expired);
     }
 
+    [Fact]
+    public void A_node_that_joins_after_a_deletion_is_tracked_on_its_own_and_the_deleted_one_is_gone()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3));
+        map.Subscribe(1, Now);
+
+        Assert.Equal([3L], For(map.Remove(3, Now), 1).PeersRemoved!.Value);
+        Assert.Equal(4, Assert.Single(For(map.Upsert(Node(4), Now), 1).PeersChanged!.Value).Id);
+        Assert.Empty(map.SetOnline(3, online: false, Now));
+
+        Assert.Equal([4L], For(map.Remove(4, Now), 1).PeersRemoved!.Value);
+        Assert.Equal([2L], For(map.SetOnline(2, online: false, Now), 1).OnlineChange!.Keys);
+    }
+
     private sealed class SeesPolicy(Func<PeerView, PeerView, bool> canSee) : ITailnetPolicy
     {
         public bool CanSee(PeerView viewer, PeerView peer) => canSee(viewer, peer);
