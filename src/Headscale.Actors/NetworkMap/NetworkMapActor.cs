@@ -40,6 +40,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly Dictionary<long, List<Subscribe>> _awaitingNode = new();
     private readonly TimeSpan _unknownNodeWait;
     private Headscale.Policy.ParsedPolicy? _policy;
+    private DateTimeOffset? _armedExpiry;
+
+    private static readonly TimeSpan MaxExpiryTimer = TimeSpan.FromHours(1);
 
     /// <param name="presence">Where <see cref="NodeConnected"/>/<see cref="NodeDisconnected"/> go (the node shard region); null to tell nobody.</param>
     /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
@@ -137,6 +140,11 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 Dispatch(_state.ReplaceSettings(_settingsSource(), Now));
             }
         });
+        ReceiveApplied<ExpiryDue>(_ =>
+        {
+            _armedExpiry = null;
+            Dispatch(_state.ExpireDue(Now));
+        });
         Receive<UnknownNodeWaitOver>(over => RejectAwaiting(over.NodeId, "node not found"));
         Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count))));
     }
@@ -224,8 +232,30 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         apply(message);
+        ArmExpiryTimer();
         HeadscaleMetrics.NetworkMapApplyDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     });
+
+    /// <summary>Wakes the map when the next node key expires (re-armed at least hourly, so clock jumps are caught).</summary>
+    private void ArmExpiryTimer()
+    {
+        var next = _state.NextExpiry;
+        if (next == _armedExpiry)
+        {
+            return;
+        }
+
+        _armedExpiry = next;
+        if (next is not { } at)
+        {
+            Timers.Cancel(ExpiryDue.Instance);
+            return;
+        }
+
+        var delay = at - Now;
+        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxExpiryTimer ? MaxExpiryTimer : delay;
+        Timers.StartSingleTimer(ExpiryDue.Instance, ExpiryDue.Instance, delay);
+    }
 
     private void Detach(long nodeId, IActorRef session)
     {
@@ -288,6 +318,12 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     }
 
     private sealed record GoOffline(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
+    /// <summary>Also the timer's key.</summary>
+    private sealed record ExpiryDue : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly ExpiryDue Instance = new();
+    }
 
     /// <summary>Also the timer's key (records compare by value), distinct from the offline timers keyed by node id.</summary>
     private sealed record UnknownNodeWaitOver(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
