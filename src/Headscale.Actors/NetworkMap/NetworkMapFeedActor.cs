@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Headscale.Actors.Nodes;
@@ -21,6 +22,10 @@ namespace Headscale.Actors.NetworkMap;
 /// dropped, so a late load reply or a duplicate never rolls a node back.
 /// Every resync interval it loads everything again (asking also for the nodes it holds, so a
 /// deletion it missed shows) and applies what is newer: DistributedPubSub may lose a message.
+/// Online status comes from the other hosts' edges on <see cref="OnlineNotifications.Topic"/>; the
+/// feed also asks each host it sees join for its <see cref="OnlineNotifications.OnlineSnapshot"/>,
+/// tells the map when a host leaves (<see cref="OriginLeft"/>), and has the map publish its own
+/// snapshot at every resync.
 /// <code>
 ///   Loading --Loaded--> Live          (stash replayed, resync timer started)
 ///   Loading --failure--> Loading      (retried after RetryDelay)
@@ -71,8 +76,25 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         ClusterNotifications.Subscribe(Context.System, UserNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, PolicyNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, EndpointNotifications.Topic, Self);
+        ClusterNotifications.Subscribe(Context.System, OnlineNotifications.Topic, Self);
+        if (IsClusterMember)
+        {
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+        }
+
         StartLoad();
     }
+
+    protected override void PostStop()
+    {
+        if (IsClusterMember)
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+        }
+    }
+
+    private bool IsClusterMember => ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider;
 
     private void Loading()
     {
@@ -129,8 +151,42 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
                 _map.Tell(new EndpointsUpdated(r.NodeId, r.Endpoints, r.DiscoKey.Length > 0 ? r.DiscoKey : null, r.HomeDerp));
             }
         });
+        Receive<OnlineNotifications.OnlineReported>(r =>
+        {
+            if (r.Origin != _origin)
+            {
+                _map.Tell(r);
+            }
+        });
+        Receive<OnlineNotifications.OnlineSnapshot>(s =>
+        {
+            if (s.Origin != _origin)
+            {
+                _map.Tell(s);
+            }
+        });
+        Receive<OnlineNotifications.OnlineSnapshotRequested>(request => _map.Forward(request));
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            // Its feed runs at the same path as this one. A member that is only starting has no
+            // streams yet; it asks this host in turn once its own feed sees this host.
+            var address = up.Member.Address;
+            if (address.ToString() != _origin)
+            {
+                Context.ActorSelection(new RootActorPath(address) / Self.Path.Elements)
+                    .Tell(new OnlineNotifications.OnlineSnapshotRequested(_origin));
+            }
+        });
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            if (removed.Member.Address.ToString() != _origin)
+            {
+                _map.Tell(new OriginLeft(removed.Member.Address.ToString()));
+            }
+        });
         Receive<ResyncTick>(_ =>
         {
+            _map.Tell(PublishOnlineSnapshot.Instance);
             if (!_resyncing)
             {
                 _resyncing = true;
