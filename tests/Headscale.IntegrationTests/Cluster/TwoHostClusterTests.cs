@@ -194,9 +194,17 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             deadline.CancelAfter(Wait);
-            while (!condition(this))
+            try
             {
-                Apply(await stream.ReadAsync(deadline.Token) ?? throw new EndOfStreamException("the map stream ended"));
+                while (!condition(this))
+                {
+                    Apply(await stream.ReadAsync(deadline.Token) ?? throw new EndOfStreamException("the map stream ended"));
+                }
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !Ct.IsCancellationRequested)
+            {
+                var peers = string.Join("; ", _peers.Select(p => $"{p.Value["Name"]} online={Online(p.Key)} routes=[{string.Join(',', PrimaryRoutes(p.Key))}]"));
+                throw new TimeoutException($"the map did not reach the expected state within {Wait}; peers: {peers}");
             }
         }
 
