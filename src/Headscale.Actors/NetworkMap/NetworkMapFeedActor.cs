@@ -25,17 +25,25 @@ namespace Headscale.Actors.NetworkMap;
 /// Online status comes from the other hosts' edges on <see cref="OnlineNotifications.Topic"/>; the
 /// feed also asks each host it sees join for its <see cref="OnlineNotifications.OnlineSnapshot"/>,
 /// tells the map when a host leaves (<see cref="OriginLeft"/>), and has the map publish its own
-/// snapshot at every resync.
+/// snapshot at every resync, and at one more resync <see cref="JoinSettleDelay"/> after a host joined.
 /// <code>
 ///   Loading --Loaded--> Live          (stash replayed, resync timer started)
 ///   Loading --failure--> Loading      (retried after RetryDelay)
 ///   Live --ResyncTick--> Live         (load again, Reconcile by version)
+///   Live --MemberUp--> Live           (ask the new host for its online snapshot; resync once JoinSettleDelay later)
 /// </code>
 /// </summary>
 public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     /// <summary>How long to wait before loading again when a singleton did not answer.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long after another host comes up the feed resyncs once. Until DistributedPubSub has gossiped
+    /// the new host's subscriptions (every second by default), what is published to it is lost; the
+    /// resync, and the online snapshot it publishes, repair that.
+    /// </summary>
+    public static readonly TimeSpan JoinSettleDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>Node entities asked at once during the load.</summary>
     private const int LoadParallelism = 32;
@@ -175,8 +183,13 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             {
                 Context.ActorSelection(new RootActorPath(address) / Self.Path.Elements)
                     .Tell(new OnlineNotifications.OnlineSnapshotRequested(_origin));
+                if (!Timers.IsTimerActive(JoinSettled.Instance))
+                {
+                    Timers.StartSingleTimer(JoinSettled.Instance, JoinSettled.Instance, JoinSettleDelay);
+                }
             }
         });
+        Receive<JoinSettled>(_ => Resync());
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {
             if (removed.Member.Address.ToString() != _origin)
@@ -184,16 +197,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
                 _map.Tell(new OriginLeft(removed.Member.Address.ToString()));
             }
         });
-        Receive<ResyncTick>(_ =>
-        {
-            _map.Tell(PublishOnlineSnapshot.Instance);
-            if (!_resyncing)
-            {
-                _resyncing = true;
-                _sources.LoadAsync(LoadParallelism, [.. _nodes.Keys.Select(id => new NodeId(id))])
-                    .PipeTo(Self, success: loaded => new Resynced(loaded));
-            }
-        });
+        Receive<ResyncTick>(_ => Resync());
         Receive<Resynced>(r =>
         {
             _resyncing = false;
@@ -204,6 +208,17 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             _resyncing = false;
             _log.Warning(f.Cause, "network map resync failed; the next one is in {Interval}", _resyncInterval);
         });
+    }
+
+    private void Resync()
+    {
+        _map.Tell(PublishOnlineSnapshot.Instance);
+        if (!_resyncing)
+        {
+            _resyncing = true;
+            _sources.LoadAsync(LoadParallelism, [.. _nodes.Keys.Select(id => new NodeId(id))])
+                .PipeTo(Self, success: loaded => new Resynced(loaded));
+        }
     }
 
     private void StartLoad() => _sources.LoadAsync(LoadParallelism, []).PipeTo(Self);
@@ -362,6 +377,11 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     private sealed record ResyncTick : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
         public static readonly ResyncTick Instance = new();
+    }
+
+    private sealed record JoinSettled : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly JoinSettled Instance = new();
     }
 
     private sealed record Resynced(Loaded Loaded) : INoSerializationVerificationNeeded;

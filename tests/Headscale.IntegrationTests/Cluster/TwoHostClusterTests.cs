@@ -28,14 +28,11 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
         var seedPort = TestPorts.GetFree();
         var seed = $"akka.tcp://headscale@127.0.0.1:{seedPort}";
         using var config1 = HostConfig(database, seedPort, seed);
-        using var config2 = HostConfig(database, TestPorts.GetFree(), seed);
+        var host2Port = TestPorts.GetFree();
+        using var config2 = HostConfig(database, host2Port, seed);
 
         await using var host1 = await ServerProcess.StartAsync(config1, Ct);
-        // Hosts behind one name share the Noise key, as a cluster's clients expect.
-        File.Copy(config1.NoiseKeyPath, config2.NoiseKeyPath);
-        await using var host2 = await ServerProcess.StartAsync(config2, Ct);
-        await WaitForMembersUpAsync(host1, 2);
-        await WaitForMembersUpAsync(host2, 2);
+        await WaitForMembersUpAsync(host1, 1);
 
         // Administered through host 1 only.
         using var admin = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config1.SocketPath, TimeSpan.FromSeconds(60)));
@@ -47,16 +44,22 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
             Expiration = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
         }, cancellationToken: Ct)).PreAuthKey.Key;
         var noiseKey = await Ts2021Client.FetchServerKeyAsync(host1.Http, Url(config1), ControlNode.DefaultCapabilityVersion, Ct);
-        Assert.Equal(noiseKey, await Ts2021Client.FetchServerKeyAsync(host2.Http, Url(config2), ControlNode.DefaultCapabilityVersion, Ct));
 
+        // A streams to host 1 before host 2 exists: host 2 learns that A is online only by asking host 1 when it joins.
         using var a = new ControlNode(Url(config1), noiseKey, "node-a");
         var registeredA = await a.RegisterAsync(key, Ct);
         Assert.True(registeredA.Succeeded, registeredA.RawBody);
-        // Host 2's network map has node A once the notification of its registration crossed over.
-        await WaitForMetricAsync(host2, "headscale_nodes", n => n >= 1);
         await using var streamA = await a.StreamMapAsync(Ct);
         var viewA = new PeerWatch();
         viewA.Apply((await streamA.ReadAsync(Ct))!);
+
+        // Hosts behind one name share the Noise key, as a cluster's clients expect.
+        File.Copy(config1.NoiseKeyPath, config2.NoiseKeyPath);
+        await using var host2 = await ServerProcess.StartAsync(config2, Ct);
+        await WaitForMembersUpAsync(host1, 2);
+        await WaitForMembersUpAsync(host2, 2);
+        await WaitForMetricAsync(host2, "headscale_nodes", n => n >= 1);
+        Assert.Equal(noiseKey, await Ts2021Client.FetchServerKeyAsync(host2.Http, Url(config2), ControlNode.DefaultCapabilityVersion, Ct));
 
         // The key created through host 1 works on host 2.
         using var b = new ControlNode(Url(config2), noiseKey, "node-b") { AnnouncedRoutes = [Route] };
@@ -93,6 +96,8 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
 
         // The stream that host took with it no longer counts: B goes offline on host 1 after the grace.
         await viewA.ReadUntilAsync(streamA, v => v.Online(b.NodeKey) == false);
+        // Host 1 saw host 2 removed from the cluster (not only its streams end).
+        Assert.Contains($"host akka.tcp://headscale@127.0.0.1:{host2Port} left the cluster", host1.Output, StringComparison.Ordinal);
         await WaitForMembersUpAsync(host1, 1);
 
         // Host 1 serves on: both node entities answer there (their shards moved), and A's stream hears of it.
