@@ -79,6 +79,8 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
             var viewB = new PeerWatch();
             await viewB.ReadUntilAsync(streamB, v => v.Online(a.NodeKey) == true);
             await viewA.ReadUntilAsync(streamA, v => v.Online(b.NodeKey) == true && v.PrimaryRoutes(b.NodeKey).Contains(Route));
+            var listed = (await admin.Client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct)).Nodes.Single(n => n.Id == idB);
+            Assert.True(listed.Online, "host 1's management API shows the node streaming to host 2 online");
 
             // B's stream ends on host 2: after the grace, A on host 1 is told B went offline.
             await streamB.DisposeAsync();
@@ -107,6 +109,78 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
         Assert.False(host1.HasExited);
         var after = (await admin.Client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct)).Nodes;
         Assert.Equal(["node-a-renamed", "node-b-renamed"], after.Select(n => n.GivenName).Order());
+    }
+
+    [Fact]
+    public async Task A_crashed_host_s_streams_stop_counting_once_it_is_downed_and_its_node_entities_move()
+    {
+        var database = await postgres.Server.CreateDatabaseAsync("crash");
+        // Split brain resolution keeps the side with the lowest address when both sides are one member:
+        // the surviving host gets the lower port.
+        var ports = new[] { TestPorts.GetFree(), TestPorts.GetFree() }.Order().ToArray();
+        var seed = $"akka.tcp://headscale@127.0.0.1:{ports[0]}";
+        using var config1 = HostConfig(database, ports[0], seed);
+        using var config2 = HostConfig(database, ports[1], seed);
+        await using var host1 = await ServerProcess.StartAsync(config1, Ct);
+        File.Copy(config1.NoiseKeyPath, config2.NoiseKeyPath);
+        await using var host2 = await ServerProcess.StartAsync(config2, Ct);
+        await WaitForMembersUpAsync(host1, 2);
+        await WaitForMembersUpAsync(host2, 2);
+
+        using var admin = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config1.SocketPath, TimeSpan.FromSeconds(60)));
+        var user = (await admin.Client.CreateUserAsync(new CreateUserRequest { Name = "crash-user" }, cancellationToken: Ct)).User;
+        var key = (await admin.Client.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
+        {
+            User = user.Id,
+            Reusable = true,
+            Expiration = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
+        }, cancellationToken: Ct)).PreAuthKey.Key;
+        var noiseKey = await Ts2021Client.FetchServerKeyAsync(host1.Http, Url(config1), ControlNode.DefaultCapabilityVersion, Ct);
+        using var a = new ControlNode(Url(config1), noiseKey, "node-a");
+        Assert.True((await a.RegisterAsync(key, Ct)).Succeeded);
+        using var b = new ControlNode(Url(config2), noiseKey, "node-b");
+        Assert.True((await b.RegisterAsync(key, Ct)).Succeeded);
+        var idB = (await admin.Client.ListNodesAsync(new ListNodesRequest(), cancellationToken: Ct)).Nodes.Single(n => n.NodeKey == b.NodeKey).Id;
+
+        await using var streamA = await a.StreamMapAsync(Ct);
+        var viewA = new PeerWatch();
+        viewA.Apply((await streamA.ReadAsync(Ct))!);
+        await using var streamB = await b.StreamMapAsync(Ct);
+        await viewA.ReadUntilAsync(streamA, v => v.Online(b.NodeKey) == true);
+
+        // Host 2 dies without a word: it becomes unreachable, is downed (split brain resolver, 20 s
+        // stable-after) and removed; then, after the grace, B is offline on host 1.
+        await host2.KillAsync(TimeSpan.FromSeconds(30));
+        await viewA.ReadUntilAsync(streamA, v => v.Online(b.NodeKey) == false, TimeSpan.FromSeconds(90));
+        Assert.Contains($"host akka.tcp://headscale@127.0.0.1:{ports[1]} left the cluster", host1.Output, StringComparison.Ordinal);
+
+        // B's node entity answers on host 1 now, whichever host it lived on.
+        await RetryUntilAnsweredAsync(host1, () => admin.Client.RenameNodeAsync(new RenameNodeRequest { NodeId = idB, NewName = "node-b-renamed" }, cancellationToken: Ct).ResponseAsync);
+        await viewA.ReadUntilAsync(streamA, v => v.Name(b.NodeKey).StartsWith("node-b-renamed.", StringComparison.Ordinal));
+        Assert.False(host1.HasExited);
+    }
+
+    /// <summary>Calls until the host answers (a shard being reallocated answers Unavailable meanwhile).</summary>
+    private static async Task RetryUntilAnsweredAsync<T>(ServerProcess host, Func<Task<T>> call)
+    {
+        var deadline = DateTimeOffset.UtcNow + Wait;
+        while (true)
+        {
+            try
+            {
+                await call();
+                return;
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable)
+            {
+                if (DateTimeOffset.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"still unavailable after {Wait}: {e.Status.Detail}\n{host.Output}", e);
+                }
+
+                TestContext.Current.TestOutputHelper?.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} unavailable: {e.Status.Detail}");
+            }
+        }
     }
 
     private static Uri Url(TestServerConfig config) => new($"http://127.0.0.1:{config.Port}");
@@ -195,10 +269,10 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
         }
 
         /// <summary>Reads and applies frames until <paramref name="condition"/> holds.</summary>
-        public async Task ReadUntilAsync(MapStream stream, Func<PeerWatch, bool> condition)
+        public async Task ReadUntilAsync(MapStream stream, Func<PeerWatch, bool> condition, TimeSpan? within = null)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            deadline.CancelAfter(Wait);
+            deadline.CancelAfter(within ?? Wait);
             try
             {
                 while (!condition(this))
@@ -209,7 +283,7 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !Ct.IsCancellationRequested)
             {
                 var peers = string.Join("; ", _peers.Select(p => $"{p.Value["Name"]} online={Online(p.Key)} routes=[{string.Join(',', PrimaryRoutes(p.Key))}]"));
-                throw new TimeoutException($"the map did not reach the expected state within {Wait}; peers: {peers}");
+                throw new TimeoutException($"the map did not reach the expected state within {within ?? Wait}; peers: {peers}");
             }
         }
 
