@@ -102,7 +102,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         }
     }
 
-    private bool IsClusterMember => ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider;
+    private bool IsClusterMember => ClusterNotifications.IsClusterMember(Context.System);
 
     private void Loading()
     {
