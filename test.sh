@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, as CI does. Installs the programs the integration tests start
-# (PostgreSQL, nginx, openssl, promtool from prometheus), shellcheck and the Dockerfile linter (dockerfile-utils, from npm) when they are
+# (PostgreSQL, nginx, openssl, promtool from prometheus, headless Chromium for the web pages), shellcheck and the Dockerfile
+# linter (dockerfile-utils, from npm) when they are
 # missing and we may install; prints "N passed, N failed" at the end.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +12,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 command -v openssl >/dev/null || missing+=(openssl)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 command -v dockerfile-utils >/dev/null || command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

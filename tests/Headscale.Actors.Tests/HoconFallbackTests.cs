@@ -28,6 +28,7 @@ public sealed class HoconFallbackTests
         Assert.False(config.GetBoolean("akka.coordinated-shutdown.exit-clr"));
         Assert.False(config.GetBoolean("akka.coordinated-shutdown.run-by-clr-shutdown-hook"));
         Assert.True(config.GetBoolean("akka.cluster.run-coordinated-shutdown-when-down"));
+        Assert.False(config.GetBoolean("akka.cluster.singleton-proxy.log-singleton-identification-failure"));
         Assert.Equal(TimeSpan.FromMinutes(10), config.GetTimeSpan("akka.cluster.sharding.passivate-idle-entity-after"));
         Assert.Equal(200, config.GetInt("akka.persistence.max-concurrent-recoveries"));
         Assert.Equal(TimeSpan.FromSeconds(30), config.GetTimeSpan("akka.persistence.journal.sql.circuit-breaker.call-timeout"));

@@ -174,6 +174,9 @@ public sealed class SerializationTests : IDisposable
             new UserNotifications.UserChanged(Uid, user),
             new Headscale.Actors.Policy.PolicyNotifications.PolicyTextChanged(3, "{}"),
             new Headscale.Actors.NetworkMap.EndpointNotifications.EndpointsReported(9, ["192.0.2.1:41641"], "", 3, "akka.tcp://headscale@10.0.0.1:4053"),
+            new Headscale.Actors.NetworkMap.OnlineNotifications.OnlineReported(9, false, true, "akka.tcp://headscale@10.0.0.1:4053", 17),
+            new Headscale.Actors.NetworkMap.OnlineNotifications.OnlineSnapshot("akka.tcp://headscale@10.0.0.1:4053", 18, [3, 9]),
+            new Headscale.Actors.NetworkMap.OnlineNotifications.OnlineSnapshotRequested("akka.tcp://headscale@10.0.0.2:4053"),
             pending,
             new PendingRegistrationCommands.StartRegistration(pending),
             new PendingRegistrationCommands.AwaitRegistration("abcdefghijklmnopqrstuvwx", TestKeys.Machine(2)),
@@ -269,6 +272,9 @@ public sealed class SerializationTests : IDisposable
         Assert.Equal("node.emv", SerializableTypes.ByType[typeof(NodeEvents.NodeMoved)].Manifest);
         Assert.Equal("node.eip", SerializableTypes.ByType[typeof(NodeEvents.AddressesAssigned)].Manifest);
         Assert.Equal("node.edk", SerializableTypes.ByType[typeof(NodeEvents.DiscoKeyChanged)].Manifest);
+        Assert.Equal("nmap.on", SerializableTypes.ByType[typeof(Headscale.Actors.NetworkMap.OnlineNotifications.OnlineReported)].Manifest);
+        Assert.Equal("nmap.ons", SerializableTypes.ByType[typeof(Headscale.Actors.NetworkMap.OnlineNotifications.OnlineSnapshot)].Manifest);
+        Assert.Equal("nmap.onq", SerializableTypes.ByType[typeof(Headscale.Actors.NetworkMap.OnlineNotifications.OnlineSnapshotRequested)].Manifest);
         Assert.Equal(150, HeadscaleSerializer.SerializerId);
     }
 

@@ -7,6 +7,7 @@ using Akka.Remote.Hosting;
 using Headscale.Actors.ApiKeys;
 using Headscale.Actors.Auditing;
 using Headscale.Actors.Identity;
+using Headscale.Actors.Observability;
 using Headscale.Actors.Policy;
 using Headscale.Actors.Persistence;
 using Headscale.Actors.Registration;
@@ -53,7 +54,7 @@ public static class ActorsHostingExtensions
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
+                loggers.AddLogger<AkkaLogForwarder>();
             })
             .WithHeadscaleSerialization()
             .WithRemoting(options.Cluster.Hostname, options.Cluster.Port)

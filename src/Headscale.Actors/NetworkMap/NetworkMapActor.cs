@@ -10,11 +10,14 @@ namespace Headscale.Actors.NetworkMap;
 
 /// <summary>
 /// One per host: owns the <see cref="NetworkMapState"/> and fans each change out to the local
-/// map sessions of the viewers it affects. Online status follows the sessions: a node is online
-/// while it has a stream here, and goes offline <see cref="OfflineGrace"/> after the last one ends
-/// (clients reconnect briefly on network changes; peers should not see that as flapping).
-/// The node entity learns both edges (<see cref="NodeConnected"/> on the first stream,
-/// <see cref="NodeDisconnected"/> once offline) so it records last-seen and runs ephemeral cleanup.
+/// map sessions of the viewers it affects. Online status follows the sessions of every host: a node
+/// is online while it has a stream here or on another host, and goes offline <see cref="OfflineGrace"/>
+/// after the last one ends (clients reconnect briefly on network changes; peers should not see that
+/// as flapping). Each host publishes the edges of its own streams (<see cref="OnlineNotifications"/>)
+/// once the first starts and once the grace after the last has passed; the marks of a host that
+/// leaves the cluster are dropped (<see cref="OriginLeft"/>).
+/// The node entity learns both edges (<see cref="NodeConnected"/> on the first stream anywhere,
+/// <see cref="NodeDisconnected"/> once offline everywhere) so it records last-seen and runs ephemeral cleanup.
 /// What is persisted comes in as <see cref="NodeUpdated"/>; what lives only here (online, endpoints,
 /// home DERP) is kept across those updates.
 /// </summary>
@@ -47,13 +50,29 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly Dictionary<long, List<Subscribe>> _awaitingNode = new();
     private readonly TimeSpan _unknownNodeWait;
     private readonly TimeSpan _recompileDelay;
-    private Headscale.Policy.ParsedPolicy? _policy;
     private bool _recompileDue;
     private long _policyCompiles;
+    private readonly Action<object> _publishOnline;
+    private readonly string _origin;
+
+    /// <summary>Per node, the other hosts that reported a stream of it.</summary>
+    private readonly Dictionary<long, HashSet<string>> _remoteOnline = new();
+
+    /// <summary>Nodes this host has published as online and not yet as offline (a stream here, or within the grace after it).</summary>
+    private readonly HashSet<long> _announced = new();
+
+    /// <summary>The newest <see cref="OnlineNotifications"/> sequence applied per origin.</summary>
+    private readonly Dictionary<string, long> _originSequence = new();
+    private long _sequence;
+    private Headscale.Policy.ParsedPolicy? _policy;
+    private DateTimeOffset? _armedExpiry;
+
+    private static readonly TimeSpan MaxExpiryTimer = TimeSpan.FromHours(1);
 
     /// <param name="presence">Where <see cref="NodeConnected"/>/<see cref="NodeDisconnected"/> go (the node shard region); null to tell nobody.</param>
     /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
     /// <param name="unknownNodeWait">How long a subscription waits for a node the map does not know yet; <see cref="UnknownNodeWait"/> by default.</param>
+    /// <param name="publishOnline">Where this host's <see cref="OnlineNotifications"/> go; the cluster topic by default.</param>
     /// <param name="recompileDelay">How long joins and deletions gather before the policy is compiled again; <see cref="RecompileDelay"/> by default, zero compiles at once.</param>
     public NetworkMapActor(
         MapSettings settings,
@@ -64,6 +83,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         IActorRef? presence = null,
         Func<MapSettings>? settingsSource = null,
         TimeSpan? unknownNodeWait = null,
+        Action<object>? publishOnline = null,
         TimeSpan? recompileDelay = null)
     {
         _state = new NetworkMapState(settings, policy);
@@ -74,6 +94,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         _settingsSource = settingsSource;
         _unknownNodeWait = unknownNodeWait ?? UnknownNodeWait;
         _recompileDelay = recompileDelay ?? RecompileDelay;
+        var system = Context.System;
+        _publishOnline = publishOnline ?? (message => Registration.ClusterNotifications.Publish(system, OnlineNotifications.Topic, message));
+        _origin = EndpointNotifications.OriginOf(system);
 
         Receive<Subscribe>(OnSubscribe);
         Receive<Unsubscribe>(u => Detach(u.NodeId, u.Session));
@@ -84,14 +107,27 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 Detach(nodeId, t.ActorRef);
             }
         });
-        Receive<GoOffline>(g =>
+        Receive<GoOffline>(g => OnGraceOver(g.NodeId));
+        Receive<OnlineNotifications.OnlineReported>(r =>
         {
-            if (!_sessions.ContainsKey(g.NodeId))
+            if (!IsNewFromOther(r.Origin, r.Sequence))
             {
-                Dispatch(_state.SetOnline(g.NodeId, online: false, Now));
-                _presence?.Tell(new NodeDisconnected(new NodeId((ulong)g.NodeId), Now));
+                return;
+            }
+
+            if (r.Online)
+            {
+                MarkRemote(r.NodeId, r.Origin);
+            }
+            else
+            {
+                UnmarkRemote(r.NodeId, r.Origin, tellEntity: !r.LastStream);
             }
         });
+        Receive<OnlineNotifications.OnlineSnapshot>(OnSnapshot);
+        Receive<OnlineNotifications.OnlineSnapshotRequested>(_ => Sender.Tell(Snapshot()));
+        Receive<PublishOnlineSnapshot>(_ => _publishOnline(Snapshot()));
+        Receive<OriginLeft>(left => OnOriginLeft(left.Origin));
         ReceiveApplied<NodeUpdated>(u =>
         {
             var view = KeepLiveState(u.View);
@@ -111,12 +147,10 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 
             SubscribeAwaiting(view.Id);
         });
-        Receive<RecompileDue>(_ =>
+        ReceiveApplied<RecompileDue>(_ =>
         {
             _recompileDue = false;
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             Recompile(_state.Nodes);
-            HeadscaleMetrics.NetworkMapApplyDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         });
         ReceiveApplied<NodesLoaded>(loaded =>
         {
@@ -141,6 +175,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             // Removal reaches every viewer without the policy; the filters that named its addresses follow with the next compile.
             Dispatch(_state.Remove(r.NodeId, Now));
             ScheduleRecompile();
+            // Every host deletes it from its map: nothing to publish.
+            _remoteOnline.Remove(r.NodeId);
+            _announced.Remove(r.NodeId);
             RejectAwaiting(r.NodeId, "node was deleted");
             if (_sessions.Remove(r.NodeId, out var sessions))
             {
@@ -169,6 +206,11 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             {
                 Dispatch(_state.ReplaceSettings(_settingsSource(), Now));
             }
+        });
+        ReceiveApplied<ExpiryDue>(_ =>
+        {
+            _armedExpiry = null;
+            Dispatch(_state.ExpireDue(Now));
         });
         Receive<UnknownNodeWaitOver>(over => RejectAwaiting(over.NodeId, "node not found"));
         Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count), _policyCompiles)));
@@ -201,8 +243,14 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             Dispatch(_state.SetOnline(subscribe.NodeId, online: true, Now));
             if (peersSawOffline)
             {
-                // A reconnect within the grace period never went offline: the entity was not told either.
+                // A reconnect within the grace period never went offline, and a node streaming to
+                // another host is online already: the entity was told or needs no telling.
                 _presence?.Tell(new NodeConnected(new NodeId((ulong)subscribe.NodeId), Now));
+            }
+
+            if (_announced.Add(subscribe.NodeId))
+            {
+                _publishOnline(new OnlineNotifications.OnlineReported(subscribe.NodeId, true, false, _origin, ++_sequence));
             }
         }
 
@@ -221,7 +269,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     {
         if (_state.Get(view.Id) is not { } known)
         {
-            return view;
+            // New to this map, but maybe streaming to another host already.
+            return _remoteOnline.ContainsKey(view.Id) ? view with { Online = true } : view;
         }
 
         return view with
@@ -287,8 +336,30 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         apply(message);
+        ArmExpiryTimer();
         HeadscaleMetrics.NetworkMapApplyDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     });
+
+    /// <summary>Wakes the map when the next node key expires (re-armed at least hourly, so clock jumps are caught).</summary>
+    private void ArmExpiryTimer()
+    {
+        var next = _state.NextExpiry;
+        if (next == _armedExpiry)
+        {
+            return;
+        }
+
+        _armedExpiry = next;
+        if (next is not { } at)
+        {
+            Timers.Cancel(ExpiryDue.Instance);
+            return;
+        }
+
+        var delay = at - Now;
+        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxExpiryTimer ? MaxExpiryTimer : delay;
+        Timers.StartSingleTimer(ExpiryDue.Instance, ExpiryDue.Instance, delay);
+    }
 
     private void Detach(long nodeId, IActorRef session)
     {
@@ -367,7 +438,144 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         public static readonly RecompileDue Instance = new();
     }
 
+    /// <summary>
+    /// The grace after this host's last stream of the node has passed (or after the host that held
+    /// its last stream left). Only when no host has a stream does the node go offline here, and then
+    /// this host tells the node entity; other hosts learn that from <c>LastStream</c>.
+    /// </summary>
+    private void OnGraceOver(long nodeId)
+    {
+        if (_sessions.ContainsKey(nodeId))
+        {
+            return;
+        }
+
+        var elsewhere = _remoteOnline.ContainsKey(nodeId);
+        if (_announced.Remove(nodeId))
+        {
+            _publishOnline(new OnlineNotifications.OnlineReported(nodeId, false, !elsewhere, _origin, ++_sequence));
+        }
+
+        if (!elsewhere)
+        {
+            GoOfflineHere(nodeId, tellEntity: true);
+        }
+    }
+
+    private void GoOfflineHere(long nodeId, bool tellEntity)
+    {
+        Dispatch(_state.SetOnline(nodeId, online: false, Now));
+        if (tellEntity)
+        {
+            _presence?.Tell(new NodeDisconnected(new NodeId((ulong)nodeId), Now));
+        }
+    }
+
+    /// <summary>True for a message of another host newer than the last one applied from it; a stale or reordered copy is ignored.</summary>
+    private bool IsNewFromOther(string origin, long sequence)
+    {
+        if (origin == _origin || (_originSequence.TryGetValue(origin, out var applied) && applied >= sequence))
+        {
+            return false;
+        }
+
+        _originSequence[origin] = sequence;
+        return true;
+    }
+
+    private void MarkRemote(long nodeId, string origin)
+    {
+        if (!_remoteOnline.TryGetValue(nodeId, out var origins))
+        {
+            _remoteOnline[nodeId] = origins = [];
+        }
+
+        origins.Add(origin);
+        if (_state.Get(nodeId) is { Online: false })
+        {
+            Dispatch(_state.SetOnline(nodeId, online: true, Now));
+        }
+    }
+
+    /// <summary>
+    /// Drops one host's mark. With no stream left anywhere the node goes offline at once: that host
+    /// waited out the grace already. While this host's own grace runs, its timer decides.
+    /// </summary>
+    private void UnmarkRemote(long nodeId, string origin, bool tellEntity)
+    {
+        if (!_remoteOnline.TryGetValue(nodeId, out var origins) || !origins.Remove(origin))
+        {
+            return;
+        }
+
+        if (origins.Count > 0)
+        {
+            return;
+        }
+
+        _remoteOnline.Remove(nodeId);
+        if (!_sessions.ContainsKey(nodeId) && !_announced.Contains(nodeId))
+        {
+            GoOfflineHere(nodeId, tellEntity);
+        }
+    }
+
+    private void OnSnapshot(OnlineNotifications.OnlineSnapshot snapshot)
+    {
+        if (!IsNewFromOther(snapshot.Origin, snapshot.Sequence))
+        {
+            return;
+        }
+
+        var now = snapshot.NodeIds.ToHashSet();
+        var before = _remoteOnline.Where(e => e.Value.Contains(snapshot.Origin)).Select(e => e.Key).ToList();
+        foreach (var nodeId in before.Where(id => !now.Contains(id)))
+        {
+            // A missed offline edge: its origin told the entity then, if anyone had to.
+            UnmarkRemote(nodeId, snapshot.Origin, tellEntity: false);
+        }
+
+        foreach (var nodeId in now)
+        {
+            MarkRemote(nodeId, snapshot.Origin);
+        }
+    }
+
+    /// <summary>
+    /// A host that left took its streams with it. Its clients reconnect elsewhere, usually within the
+    /// grace, so a node it leaves with no stream goes offline only once the grace has passed here.
+    /// </summary>
+    private void OnOriginLeft(string origin)
+    {
+        _originSequence.Remove(origin);
+        var marked = _remoteOnline.Where(e => e.Value.Contains(origin)).ToList();
+        foreach (var (nodeId, origins) in marked)
+        {
+            origins.Remove(origin);
+            if (origins.Count > 0)
+            {
+                continue;
+            }
+
+            _remoteOnline.Remove(nodeId);
+            if (!_sessions.ContainsKey(nodeId) && !_announced.Contains(nodeId))
+            {
+                Timers.StartSingleTimer(nodeId, new GoOffline(nodeId), _offlineGrace);
+            }
+        }
+
+        _log.Info("host {Origin} left the cluster; its streams of {NodeCount} nodes no longer count", origin, marked.Count);
+    }
+
+    private OnlineNotifications.OnlineSnapshot Snapshot() => new(_origin, ++_sequence, [.. _announced.Order()]);
+
     private sealed record GoOffline(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
+
+    /// <summary>Also the timer's key.</summary>
+    private sealed record ExpiryDue : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly ExpiryDue Instance = new();
+    }
 
     /// <summary>Also the timer's key (records compare by value), distinct from the offline timers keyed by node id.</summary>
     private sealed record UnknownNodeWaitOver(long NodeId) : INoSerializationVerificationNeeded, IDeadLetterSuppression;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Headscale.Actors.Nodes;
@@ -21,16 +22,28 @@ namespace Headscale.Actors.NetworkMap;
 /// dropped, so a late load reply or a duplicate never rolls a node back.
 /// Every resync interval it loads everything again (asking also for the nodes it holds, so a
 /// deletion it missed shows) and applies what is newer: DistributedPubSub may lose a message.
+/// Online status comes from the other hosts' edges on <see cref="OnlineNotifications.Topic"/>; the
+/// feed also asks each host it sees join for its <see cref="OnlineNotifications.OnlineSnapshot"/>,
+/// tells the map when a host leaves (<see cref="OriginLeft"/>), and has the map publish its own
+/// snapshot at every resync, and at one more resync <see cref="JoinSettleDelay"/> after a host joined.
 /// <code>
 ///   Loading --Loaded--> Live          (stash replayed, resync timer started)
 ///   Loading --failure--> Loading      (retried after RetryDelay)
 ///   Live --ResyncTick--> Live         (load again, Reconcile by version)
+///   Live --MemberUp--> Live           (ask the new host for its online snapshot; resync once JoinSettleDelay later)
 /// </code>
 /// </summary>
 public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     /// <summary>How long to wait before loading again when a singleton did not answer.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long after another host comes up the feed resyncs once. Until DistributedPubSub has gossiped
+    /// the new host's subscriptions (every second by default), what is published to it is lost; the
+    /// resync, and the online snapshot it publishes, repair that.
+    /// </summary>
+    public static readonly TimeSpan JoinSettleDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>Node entities asked at once during the load.</summary>
     private const int LoadParallelism = 32;
@@ -71,8 +84,25 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         ClusterNotifications.Subscribe(Context.System, UserNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, PolicyNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, EndpointNotifications.Topic, Self);
+        ClusterNotifications.Subscribe(Context.System, OnlineNotifications.Topic, Self);
+        if (IsClusterMember)
+        {
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+        }
+
         StartLoad();
     }
+
+    protected override void PostStop()
+    {
+        if (IsClusterMember)
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+        }
+    }
+
+    private bool IsClusterMember => ClusterNotifications.IsClusterMember(Context.System);
 
     private void Loading()
     {
@@ -129,15 +159,45 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
                 _map.Tell(new EndpointsUpdated(r.NodeId, r.Endpoints, r.DiscoKey.Length > 0 ? r.DiscoKey : null, r.HomeDerp));
             }
         });
-        Receive<ResyncTick>(_ =>
+        Receive<OnlineNotifications.OnlineReported>(r =>
         {
-            if (!_resyncing)
+            if (r.Origin != _origin)
             {
-                _resyncing = true;
-                _sources.LoadAsync(LoadParallelism, [.. _nodes.Keys.Select(id => new NodeId(id))])
-                    .PipeTo(Self, success: loaded => new Resynced(loaded));
+                _map.Tell(r);
             }
         });
+        Receive<OnlineNotifications.OnlineSnapshot>(s =>
+        {
+            if (s.Origin != _origin)
+            {
+                _map.Tell(s);
+            }
+        });
+        Receive<OnlineNotifications.OnlineSnapshotRequested>(request => _map.Forward(request));
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            // Its feed runs at the same path as this one. A member that is only starting has no
+            // streams yet; it asks this host in turn once its own feed sees this host.
+            var address = up.Member.Address;
+            if (address.ToString() != _origin)
+            {
+                Context.ActorSelection(new RootActorPath(address) / Self.Path.Elements)
+                    .Tell(new OnlineNotifications.OnlineSnapshotRequested(_origin));
+                if (!Timers.IsTimerActive(JoinSettled.Instance))
+                {
+                    Timers.StartSingleTimer(JoinSettled.Instance, JoinSettled.Instance, JoinSettleDelay);
+                }
+            }
+        });
+        Receive<JoinSettled>(_ => Resync());
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            if (removed.Member.Address.ToString() != _origin)
+            {
+                _map.Tell(new OriginLeft(removed.Member.Address.ToString()));
+            }
+        });
+        Receive<ResyncTick>(_ => Resync());
         Receive<Resynced>(r =>
         {
             _resyncing = false;
@@ -148,6 +208,17 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             _resyncing = false;
             _log.Warning(f.Cause, "network map resync failed; the next one is in {Interval}", _resyncInterval);
         });
+    }
+
+    private void Resync()
+    {
+        _map.Tell(PublishOnlineSnapshot.Instance);
+        if (!_resyncing)
+        {
+            _resyncing = true;
+            _sources.LoadAsync(LoadParallelism, [.. _nodes.Keys.Select(id => new NodeId(id))])
+                .PipeTo(Self, success: loaded => new Resynced(loaded));
+        }
     }
 
     private void StartLoad() => _sources.LoadAsync(LoadParallelism, []).PipeTo(Self);
@@ -306,6 +377,11 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     private sealed record ResyncTick : INoSerializationVerificationNeeded, IDeadLetterSuppression
     {
         public static readonly ResyncTick Instance = new();
+    }
+
+    private sealed record JoinSettled : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly JoinSettled Instance = new();
     }
 
     private sealed record Resynced(Loaded Loaded) : INoSerializationVerificationNeeded;

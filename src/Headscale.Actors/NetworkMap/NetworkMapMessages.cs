@@ -29,6 +29,18 @@ public static class NetworkMapCommands
     /// <summary>Endpoints, disco key or home DERP from a lite map update (not persisted).</summary>
     public sealed record EndpointsUpdated(long NodeId, ImmutableArray<string> Endpoints, string? DiscoKey, int HomeDerp);
 
+    /// <summary>
+    /// The host at <paramref name="Origin"/> left the cluster or was removed after a crash: the online
+    /// marks it contributed are dropped, and a node left with no stream anywhere goes offline after the grace.
+    /// </summary>
+    public sealed record OriginLeft(string Origin);
+
+    /// <summary>From the feed at each resync: publish this host's <see cref="OnlineNotifications.OnlineSnapshot"/>, repairing lost edges.</summary>
+    public sealed record PublishOnlineSnapshot
+    {
+        public static readonly PublishOnlineSnapshot Instance = new();
+    }
+
     /// <summary>A new policy (null: none, everything allowed). The map compiles it over its nodes, and again whenever they change.</summary>
     public sealed record PolicyUpdated(Headscale.Policy.ParsedPolicy? Policy);
 
@@ -62,7 +74,7 @@ public static class NetworkMapCommands
     /// <summary>Reply: <see cref="NodeStatusList"/> with an entry for each of <paramref name="NodeIds"/> this map knows.</summary>
     public sealed record GetNodeStatus(ImmutableArray<long> NodeIds);
 
-    /// <summary>What only the network map knows of a node: online (a stream on this host) and the routes it serves as primary.</summary>
+    /// <summary>What only the network map knows of a node: online (a stream on any host) and the routes it serves as primary.</summary>
     public sealed record NodeStatus(long NodeId, bool Online, ImmutableArray<string> PrimaryRoutes, ImmutableArray<string> ExitRoutes);
 
     public sealed record NodeStatusList(ImmutableArray<NodeStatus> Nodes);

@@ -20,6 +20,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private readonly Dictionary<long, Viewer> _viewers = new();
     private readonly PrimaryRoutes _primaries = new();
     private readonly NodeSlots _slots = new();
+    private readonly SortedSet<(DateTimeOffset At, long Id)> _pendingExpiries = new();
     private ITailnetPolicy _policy = policy;
     private MapSettings _settings = settings;
 
@@ -119,6 +120,12 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         var previous = _nodes.GetValueOrDefault(node.Id);
         _nodes[node.Id] = node;
+        ForgetExpiry(previous);
+        if (node.KeyExpiry is { } expiry && expiry > now)
+        {
+            _pendingExpiries.Add((expiry, node.Id));
+        }
+
         var prefixes = node.ServedRoutes.Concat(previous?.ServedRoutes ?? []);
         var changed = _primaries.Reelect(prefixes, _nodes);
         changed.Add(node.Id);
@@ -136,12 +143,42 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 
         _viewers.Remove(nodeId);
         _peerEntries.Remove(nodeId);
+        ForgetExpiry(gone);
         var changed = _primaries.Reelect(gone.ServedRoutes, _nodes);
         Forget(changed);
         var updates = Fanout(changed, removed: [nodeId], now, selfChanged: changed);
         // Every subscribed viewer has dropped it now; the slot can go to the next node.
         _slots.Release(nodeId);
         return updates;
+    }
+
+    /// <summary>When the next node key expires while nothing else changes; null when none will.</summary>
+    public DateTimeOffset? NextExpiry => _pendingExpiries.Count > 0 ? _pendingExpiries.Min.At : null;
+
+    /// <summary>
+    /// Node keys whose expiry time has come: the node itself gets its self node (expired, so the client
+    /// asks its user to log in again) and its peers get it as changed, marked expired, as Headscale does.
+    /// Clients would also notice on their own clock; this makes it independent of their skew handling.
+    /// </summary>
+    public IReadOnlyList<ViewerUpdate> ExpireDue(DateTimeOffset now)
+    {
+        var due = new HashSet<long>();
+        while (_pendingExpiries.Count > 0 && _pendingExpiries.Min.At <= now)
+        {
+            var entry = _pendingExpiries.Min;
+            _pendingExpiries.Remove(entry);
+            due.Add(entry.Id);
+        }
+
+        return due.Count == 0 ? [] : Fanout(due, removed: [], now, selfChanged: due);
+    }
+
+    private void ForgetExpiry(PeerView? node)
+    {
+        if (node?.KeyExpiry is { } expiry)
+        {
+            _pendingExpiries.Remove((expiry, node.Id));
+        }
     }
 
     /// <summary>A node's map stream connected or ended: peers learn it through OnlineChange.</summary>

@@ -28,5 +28,6 @@ internal static class ClusterNotifications
         }
     }
 
-    private static bool IsClusterMember(ActorSystem system) => ((ExtendedActorSystem)system).Provider is ClusterActorRefProvider;
+    /// <summary>False for an actor system that is not a cluster member (a single entity under test).</summary>
+    public static bool IsClusterMember(ActorSystem system) => ((ExtendedActorSystem)system).Provider is ClusterActorRefProvider;
 }

@@ -244,6 +244,9 @@ public static class ServerHost
         // Kestrel and routing chatter at Information is noise for operators.
         logging.AddFilter("Microsoft.AspNetCore", log.Level > LogLevel.Warning ? log.Level : LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", log.Level);
+        // Singleton managers and proxies report every hand-over step at Information; membership changes
+        // (Akka.Cluster) stay visible.
+        logging.AddFilter("Akka.Cluster.Tools.Singleton", log.Level > LogLevel.Warning ? log.Level : LogLevel.Warning);
         if (log.Json)
         {
             logging.AddJsonConsole(o => o.TimestampFormat = "O");

@@ -64,7 +64,7 @@ public static class ManagementApiExtensions
 
     /// <summary>
     /// Adds the authentication and grpc-gateway JSON middleware for <c>/api/v1</c> and the gRPC service path, maps the
-    /// service (gRPC and REST) and serves the OpenAPI v2 document without authentication.
+    /// service (gRPC and REST) and serves the OpenAPI v2 document and its Swagger UI (<c>/swagger</c>) without authentication.
     /// Call it before mapping other endpoints that must not see unauthenticated API calls.
     /// </summary>
     public static WebApplication MapHeadscaleManagementApi(this WebApplication app)
@@ -73,6 +73,14 @@ public static class ManagementApiExtensions
         app.UseMiddleware<GrpcGatewayJsonMiddleware>();
         app.MapGrpcService<HeadscaleGrpcService>();
         app.MapGet(OpenApiDocumentPath, () => Results.Bytes(OpenApiDocument.Value, "application/json"));
+        // Headscale's browsable API documentation at /swagger, over the same document (no key needed to read it;
+        // trying a call needs one, entered with the page's Authorize button).
+        app.UseSwaggerUI(options =>
+        {
+            options.RoutePrefix = "swagger";
+            options.SwaggerEndpoint(OpenApiDocumentPath, "headscale.v1");
+            options.DocumentTitle = "headscale API";
+        });
         // grpc-gateway answers unrouted API requests with a gRPC-status body, not an empty 404/405.
         app.MapFallback(RestPrefix + "/{**rest}", (HttpRequest request) => UnmatchedRestRoute.Answer(request));
         return app;

@@ -24,9 +24,11 @@ public sealed class NetworkMapFanoutTests : Akka.TestKit.Xunit.TestKit
         Created = DateTimeOffset.UnixEpoch,
     };
 
+    private static readonly Action<object> PublishNowhere = _ => { };
+
     private IActorRef NewMap(TimeSpan? recompileDelay = null) =>
         Sys.ActorOf(Props.Create(() => new NetworkMapActor(
-            Settings, AllowAllPolicy.Instance, TimeProvider.System, TimeSpan.FromMinutes(1), "", null, null, null, recompileDelay)));
+            Settings, AllowAllPolicy.Instance, TimeProvider.System, TimeSpan.FromMinutes(1), "", null, null, null, PublishNowhere, recompileDelay)));
 
     private async Task<MapStatistics> StatisticsAsync(IActorRef map) =>
         await map.Ask<MapStatistics>(GetStatistics.Instance, TimeSpan.FromSeconds(10), Ct);

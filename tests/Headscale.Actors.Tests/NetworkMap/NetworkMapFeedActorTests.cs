@@ -83,8 +83,8 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
             seen.Add(await map.ExpectMsgAsync<object>(TimeSpan.FromSeconds(10), cancellationToken: Ct));
         }
 
-        // Nothing else changed, so later resyncs send nothing.
-        Assert.All(seen, m => Assert.True(m is NodeUpdated or NodeRemoved));
+        // Nothing else changed, so later resyncs send nothing but the map's cue to publish its online snapshot.
+        Assert.All(seen, m => Assert.True(m is NodeUpdated or NodeRemoved or PublishOnlineSnapshot));
     }
 
     [Fact]
@@ -103,6 +103,30 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
         var applied = await map.ExpectMsgAsync<EndpointsUpdated>(cancellationToken: Ct);
         Assert.Equal(["192.0.2.2:2"], applied.Endpoints);
         Assert.Equal((1L, 4, (string?)null), (applied.NodeId, applied.HomeDerp, applied.DiscoKey));
+    }
+
+    [Fact]
+    public async Task Other_hosts_online_edges_and_snapshots_reach_this_map_and_a_snapshot_request_is_answered_by_it()
+    {
+        _listed[1] = true;
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
+        var map = CreateTestProbe();
+        var feed = StartFeed(map.Ref, TimeSpan.Zero);
+        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
+        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+        const string other = "akka.tcp://headscale@10.9.9.9:4053";
+
+        feed.Tell(new OnlineNotifications.OnlineReported(1, true, false, EndpointNotifications.OriginOf(Sys), 1));
+        feed.Tell(new OnlineNotifications.OnlineSnapshot(EndpointNotifications.OriginOf(Sys), 2, [1]));
+        feed.Tell(new OnlineNotifications.OnlineReported(1, true, false, other, 1));
+        feed.Tell(new OnlineNotifications.OnlineSnapshot(other, 2, [1]));
+        Assert.Equal(other, (await map.ExpectMsgAsync<OnlineNotifications.OnlineReported>(cancellationToken: Ct)).Origin);
+        Assert.Equal(other, (await map.ExpectMsgAsync<OnlineNotifications.OnlineSnapshot>(cancellationToken: Ct)).Origin);
+
+        var asker = CreateTestProbe();
+        feed.Tell(new OnlineNotifications.OnlineSnapshotRequested(other), asker.Ref);
+        await map.ExpectMsgAsync<OnlineNotifications.OnlineSnapshotRequested>(cancellationToken: Ct);
+        Assert.Equal(asker.Ref, map.LastSender);
     }
 
     private sealed class Responder : ReceiveActor

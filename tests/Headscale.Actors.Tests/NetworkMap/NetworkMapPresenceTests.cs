@@ -51,6 +51,22 @@ public sealed class NetworkMapPresenceTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task A_node_key_expiring_while_its_peer_is_connected_is_pushed_when_the_time_comes()
+    {
+        var map = Sys.ActorOf(Props.Create(() => new NetworkMapActor(Settings, AllowAllPolicy.Instance, TimeProvider.System, TimeSpan.FromMinutes(1), "", null, null)));
+        map.Tell(new NodeUpdated(Node(1)));
+        map.Tell(new NodeUpdated(Node(2) with { KeyExpiry = DateTimeOffset.UtcNow.AddSeconds(1) }));
+        var viewer = CreateTestProbe();
+        map.Tell(new Subscribe(1, viewer.Ref));
+        var peer = Assert.Single((await viewer.ExpectMsgAsync<MapResponse>(cancellationToken: Ct)).Peers!.Value);
+        Assert.False(peer.Expired);
+
+        var change = await viewer.FishForMessageAsync<MapDelta>(d => d.Response.PeersChanged is { } changed && changed.Any(p => p.Id == 2),
+            TimeSpan.FromSeconds(20), cancellationToken: Ct);
+        Assert.True(change.Response.PeersChanged!.Value.Single(p => p.Id == 2).Expired);
+    }
+
+    [Fact]
     public async Task An_update_of_the_persisted_view_keeps_online_status_and_endpoints()
     {
         var map = Sys.ActorOf(Props.Create(() => new NetworkMapActor(Settings, AllowAllPolicy.Instance, TimeProvider.System, TimeSpan.FromMinutes(1), "", null, null)));

@@ -303,6 +303,44 @@ public sealed class NetworkMapStateTests
     }
 
     [Fact]
+    public void A_key_expiring_while_connected_reaches_the_node_and_its_peers_once()
+    {
+        var map = MapWith(Node(1) with { KeyExpiry = Now.AddMinutes(5) }, Node(2));
+        map.Subscribe(1, Now);
+        map.Subscribe(2, Now);
+        Assert.Equal(Now.AddMinutes(5), map.NextExpiry);
+
+        Assert.Empty(map.ExpireDue(Now.AddMinutes(4)));
+        var updates = map.ExpireDue(Now.AddMinutes(5));
+
+        var self = For(updates, 1).Node!;
+        Assert.True(self.Expired);
+        Assert.False(self.MachineAuthorized);
+        var peer = Assert.Single(For(updates, 2).PeersChanged!.Value);
+        Assert.Equal(1, peer.Id);
+        Assert.True(peer.Expired);
+        Assert.Null(map.NextExpiry);
+        Assert.Empty(map.ExpireDue(Now.AddMinutes(6)));
+    }
+
+    [Fact]
+    public void A_changed_or_deleted_node_no_longer_expires_at_its_old_time()
+    {
+        var map = MapWith(Node(1) with { KeyExpiry = Now.AddMinutes(5) }, Node(2) with { KeyExpiry = Now.AddMinutes(10) });
+        map.Upsert(Node(1) with { KeyExpiry = Now.AddHours(1) }, Now);
+        Assert.Equal(Now.AddMinutes(10), map.NextExpiry);
+
+        map.Remove(2, Now);
+        Assert.Equal(Now.AddHours(1), map.NextExpiry);
+
+        map.Upsert(Node(1), Now);
+        Assert.Null(map.NextExpiry);
+        // Already expired when it arrives: shown expired in the update itself, nothing left to wake for.
+        map.Upsert(Node(3) with { KeyExpiry = Now.AddMinutes(-1) }, Now);
+        Assert.Null(map.NextExpiry);
+    }
+
+    [Fact]
     public void Subscribing_an_unknown_node_is_an_error() =>
         Assert.Throws<InvalidOperationException>(() => MapWith(Node(1)).Subscribe(9, Now));
 }

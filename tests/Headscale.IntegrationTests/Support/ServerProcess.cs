@@ -93,6 +93,14 @@ public sealed class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Ends the process at once (SIGKILL), as a crash or the OOM killer would: no leave, no shutdown.</summary>
+    public async Task KillAsync(TimeSpan timeout)
+    {
+        _process.Kill();
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -37,6 +37,21 @@ public static class OpenApiV2DocumentGenerator
             json.WriteEndArray();
             WriteStringArray(json, "consumes", "application/json");
             WriteStringArray(json, "produces", "application/json");
+            // The API key goes in Authorization as "Bearer <key>"; Swagger UI's Authorize button uses this.
+            json.WriteStartObject("securityDefinitions");
+            json.WriteStartObject("Bearer");
+            json.WriteString("type", "apiKey");
+            json.WriteString("name", "Authorization");
+            json.WriteString("in", "header");
+            json.WriteString("description", "Bearer followed by an API key (headscale apikeys create)");
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteStartArray("security");
+            json.WriteStartObject();
+            json.WriteStartArray("Bearer");
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteEndArray();
 
             json.WriteStartObject("paths");
             foreach (var group in HttpOperations(service).GroupBy(o => o.Path))
