@@ -253,10 +253,12 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
-            var visible = VisiblePeers(self).ToList();
-            var visibleIds = visible.Select(p => p.Id).ToHashSet();
-            var added = visible.Where(p => !viewer.Peers.Contains(p.Id)).ToList();
-            var removed = viewer.Peers.Ids().Where(id => !visibleIds.Contains(id)).OrderBy(id => id).ToImmutableArray();
+            // Differences only: what the viewer may see now and was not sent, and what it was sent and may no longer see.
+            var added = VisiblePeers(self).Where(p => !viewer.Peers.Contains(p.Id)).ToList();
+            var removed = viewer.Peers.Ids()
+                .Where(id => !_nodes.TryGetValue(id, out var peer) || !_policy.CanSee(self, peer))
+                .Order()
+                .ToImmutableArray();
             var filter = _policy.PacketFilterFor(self);
             var ssh = _policy.SshPolicyFor(self);
             var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
@@ -266,10 +268,14 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 continue;
             }
 
-            viewer.Peers.Clear();
-            foreach (var id in visibleIds)
+            foreach (var id in removed)
             {
-                viewer.Peers.Add(id);
+                viewer.Peers.Remove(id);
+            }
+
+            foreach (var peer in added)
+            {
+                viewer.Peers.Add(peer.Id);
             }
 
             viewer.Filter = filter;
