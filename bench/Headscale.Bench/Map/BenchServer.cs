@@ -20,15 +20,18 @@ internal sealed class BenchServer : IAsyncDisposable
     private readonly string _directory;
     private readonly ManagementClientConnection _management;
 
-    private BenchServer(Process process, string directory, int port, ManagementClientConnection management)
+    private BenchServer(Process process, string directory, int port, int metricsPort, ManagementClientConnection management)
     {
         _process = process;
         _directory = directory;
         Url = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        MetricsUrl = new Uri($"http://127.0.0.1:{metricsPort.ToString(CultureInfo.InvariantCulture)}/metrics");
         _management = management;
     }
 
     public Uri Url { get; }
+
+    public Uri MetricsUrl { get; }
 
     public HeadscaleService.HeadscaleServiceClient Admin => _management.Client;
 
@@ -39,12 +42,13 @@ internal sealed class BenchServer : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "hs-mapbench-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var port = FreePort();
+        var metricsPort = FreePort();
         var socket = Path.Combine(directory, "headscale.sock");
         var config = Path.Combine(directory, "config.yaml");
         await File.WriteAllTextAsync(config, $"""
             server_url: http://127.0.0.1:{port}
             listen_addr: 127.0.0.1:{port}
-            metrics_listen_addr: 127.0.0.1:{FreePort()}
+            metrics_listen_addr: 127.0.0.1:{metricsPort}
             grpc_listen_addr: 127.0.0.1:{FreePort()}
             unix_socket: {socket}
             noise:
@@ -86,7 +90,7 @@ internal sealed class BenchServer : IAsyncDisposable
         process.BeginErrorReadLine();
 
         var management = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, socket, TimeSpan.FromSeconds(120)));
-        var server = new BenchServer(process, directory, port, management);
+        var server = new BenchServer(process, directory, port, metricsPort, management);
         try
         {
             await server.WaitUntilAnsweringAsync(timeout, cancellationToken);
@@ -112,6 +116,31 @@ internal sealed class BenchServer : IAsyncDisposable
         }
 
         throw new InvalidDataException("VmRSS missing from /proc status of the server");
+    }
+
+    /// <summary>
+    /// The server's managed heap as <c>GC.GetTotalMemory(false)</c> reports it (<c>dotnet_total_memory_bytes</c> on
+    /// /metrics): live objects plus garbage not collected yet. -1 if the metric cannot be read.
+    /// </summary>
+    public async Task<long> ReadManagedHeapBytesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var text = await http.GetStringAsync(MetricsUrl, cancellationToken);
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal))
+                {
+                    return (long)double.Parse(line["dotnet_total_memory_bytes ".Length..], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        return -1;
     }
 
     /// <summary>User plus system CPU time of the server process so far.</summary>

@@ -20,6 +20,13 @@ internal sealed class MapBenchReport(int nodes)
 
     public long RssWithSessions { get; set; }
 
+    /// <summary>Managed heap (<c>GC.GetTotalMemory(false)</c>) at the same three points; -1 when not readable.</summary>
+    public long HeapAtStart { get; set; } = -1;
+
+    public long HeapAfterRegistration { get; set; } = -1;
+
+    public long HeapWithSessions { get; set; } = -1;
+
     public (TimeSpan Wall, TimeSpan ServerCpu)? Registration { get; set; }
 
     public (TimeSpan Wall, TimeSpan ServerCpu)? OpenSessions { get; set; }
@@ -49,6 +56,13 @@ internal sealed class MapBenchReport(int nodes)
         {
             Row("B1 RSS per idle session, all in (vs start; goal <= 24 KiB)", $"{(RssWithSessions - RssAtStart) / 1024.0 / nodes:F1} KiB");
             Row("B1 RSS per map stream only (vs after registration)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
+        }
+
+        if (HeapAtStart >= 0 && HeapWithSessions >= 0)
+        {
+            Row("server managed heap at start / after registration / with sessions",
+                $"{Mib(HeapAtStart)} / {Mib(HeapAfterRegistration)} / {Mib(HeapWithSessions)} MiB");
+            Row("managed heap per idle session, all in (vs start)", $"{(HeapWithSessions - HeapAtStart) / 1024.0 / nodes:F1} KiB");
         }
 
         if (Registration is { } r)

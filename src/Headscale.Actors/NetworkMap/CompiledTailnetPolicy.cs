@@ -51,6 +51,24 @@ public sealed class CompiledTailnetPolicy : ITailnetPolicy
         return new TailnetSnapshot(users, tailnetNodes, []);
     }
 
+    /// <summary>
+    /// Whether two views of a node are the same to the policy: everything <see cref="Snapshot"/> reads
+    /// (name, owner, tags, addresses, announced and approved routes). Hostinfo, endpoints, online state,
+    /// last seen and key expiry are not, so a compiled policy stays valid across changes of those.
+    /// </summary>
+    public static bool SameInputs(PeerView a, PeerView b) =>
+        a.Id == b.Id
+        && a.GivenName == b.GivenName
+        && a.UserId == b.UserId
+        && a.UserLogin == b.UserLogin
+        && Same(a.Tags, b.Tags)
+        && Same(a.Addresses, b.Addresses)
+        && Same(a.AnnouncedRoutes, b.AnnouncedRoutes)
+        && Same(a.ApprovedRoutes, b.ApprovedRoutes);
+
+    private static bool Same(ImmutableArray<string> a, ImmutableArray<string> b) =>
+        a.IsDefaultOrEmpty ? b.IsDefaultOrEmpty : !b.IsDefault && a.SequenceEqual(b, StringComparer.Ordinal);
+
     public bool CanSee(PeerView viewer, PeerView peer) =>
         _peers.GetOrAdd(viewer.Id, id => Known(id) ? _compiled.Peers((ulong)id).Select(p => p.Id).ToHashSet() : []).Contains((ulong)peer.Id);
 

@@ -32,6 +32,13 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     /// </summary>
     public static readonly TimeSpan UnknownNodeWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long after a node joins or is deleted the policy is compiled again (joins and deletions within
+    /// it share one compile). A new node stays invisible to policy-judged peers until then, which fails
+    /// closed; changed tags, addresses, owner or routes of a known node are compiled at once.
+    /// </summary>
+    public static readonly TimeSpan RecompileDelay = TimeSpan.FromMilliseconds(20);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NetworkMapState _state;
     private readonly TimeProvider _time;
@@ -42,6 +49,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly Func<MapSettings>? _settingsSource;
     private readonly Dictionary<long, List<Subscribe>> _awaitingNode = new();
     private readonly TimeSpan _unknownNodeWait;
+    private readonly TimeSpan _recompileDelay;
+    private bool _recompileDue;
+    private long _policyCompiles;
     private readonly Action<object> _publishOnline;
     private readonly string _origin;
 
@@ -63,6 +73,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     /// <param name="settingsSource">Read before each full map, so a refreshed DERP map reaches new sessions; null keeps <paramref name="settings"/>.</param>
     /// <param name="unknownNodeWait">How long a subscription waits for a node the map does not know yet; <see cref="UnknownNodeWait"/> by default.</param>
     /// <param name="publishOnline">Where this host's <see cref="OnlineNotifications"/> go; the cluster topic by default.</param>
+    /// <param name="recompileDelay">How long joins and deletions gather before the policy is compiled again; <see cref="RecompileDelay"/> by default, zero compiles at once.</param>
     public NetworkMapActor(
         MapSettings settings,
         ITailnetPolicy policy,
@@ -72,7 +83,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         IActorRef? presence = null,
         Func<MapSettings>? settingsSource = null,
         TimeSpan? unknownNodeWait = null,
-        Action<object>? publishOnline = null)
+        Action<object>? publishOnline = null,
+        TimeSpan? recompileDelay = null)
     {
         _state = new NetworkMapState(settings, policy);
         _controlUrl = controlUrl;
@@ -81,6 +93,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         _presence = presence;
         _settingsSource = settingsSource;
         _unknownNodeWait = unknownNodeWait ?? UnknownNodeWait;
+        _recompileDelay = recompileDelay ?? RecompileDelay;
         var system = Context.System;
         _publishOnline = publishOnline ?? (message => Registration.ClusterNotifications.Publish(system, OnlineNotifications.Topic, message));
         _origin = EndpointNotifications.OriginOf(system);
@@ -118,9 +131,26 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         ReceiveApplied<NodeUpdated>(u =>
         {
             var view = KeepLiveState(u.View);
-            Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
+            var previous = _state.Get(view.Id);
+            if (previous is not null && !CompiledTailnetPolicy.SameInputs(previous, view))
+            {
+                // Tags, addresses, owner or routes of a known node change who may see it: judge it by the new ones at once.
+                Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
+            }
+
             Dispatch(_state.Upsert(view, Now));
+            if (previous is null)
+            {
+                // The compiled policy does not know a new node, so nobody sees it until the next compile; joins in a burst share one.
+                ScheduleRecompile();
+            }
+
             SubscribeAwaiting(view.Id);
+        });
+        ReceiveApplied<RecompileDue>(_ =>
+        {
+            _recompileDue = false;
+            Recompile(_state.Nodes);
         });
         ReceiveApplied<NodesLoaded>(loaded =>
         {
@@ -142,8 +172,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             .Select(n => new NodeStatus(n.Id, n.Online, [.. _state.PrimaryRoutesOf(n.Id)], [.. n.ServedRoutes.Where(PeerView.IsExitRoute)]))])));
         ReceiveApplied<NodeRemoved>(r =>
         {
-            Recompile(_state.Nodes.Where(n => n.Id != r.NodeId));
+            // Removal reaches every viewer without the policy; the filters that named its addresses follow with the next compile.
             Dispatch(_state.Remove(r.NodeId, Now));
+            ScheduleRecompile();
             // Every host deletes it from its map: nothing to publish.
             _remoteOnline.Remove(r.NodeId);
             _announced.Remove(r.NodeId);
@@ -182,7 +213,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             Dispatch(_state.ExpireDue(Now));
         });
         Receive<UnknownNodeWaitOver>(over => RejectAwaiting(over.NodeId, "node not found"));
-        Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count))));
+        Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count), _policyCompiles)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -256,18 +287,48 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         a is null ? b : b is null ? a : a > b ? a : b;
 
     /// <summary>
-    /// The compiled policy depends on the node set (aliases resolve to addresses), so a node change
-    /// recompiles it first and viewers get their visibility and filter differences.
+    /// The compiled policy depends on the node set (aliases resolve to addresses), so a change of what
+    /// it reads (<see cref="CompiledTailnetPolicy.SameInputs"/>) recompiles it and viewers get their
+    /// visibility and filter differences. Hostinfo, endpoint, online and expiry changes do not.
     /// </summary>
     private void Recompile(IEnumerable<PeerView> nodes)
     {
+        if (_recompileDue)
+        {
+            // This compile covers every node the scheduled one would have.
+            _recompileDue = false;
+            Timers.Cancel(RecompileDue.Instance);
+        }
+
         if (_policy is not null)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var compiled = CompiledTailnetPolicy.Compile(_policy, nodes.ToList(), _controlUrl);
+            _policyCompiles++;
             HeadscaleMetrics.PolicyCompileDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             Dispatch(_state.SetPolicy(compiled, Now));
         }
+    }
+
+    /// <summary>
+    /// Compiles the policy after <see cref="_recompileDelay"/> unless a compile is already due: a join
+    /// storm costs one compile per delay, not one per node. Without a policy there is nothing to compile.
+    /// </summary>
+    private void ScheduleRecompile()
+    {
+        if (_policy is null || _recompileDue)
+        {
+            return;
+        }
+
+        if (_recompileDelay <= TimeSpan.Zero)
+        {
+            Recompile(_state.Nodes);
+            return;
+        }
+
+        _recompileDue = true;
+        Timers.StartSingleTimer(RecompileDue.Instance, RecompileDue.Instance, _recompileDelay);
     }
 
     /// <summary>A change to the map, timed from receipt until every affected session has been told.</summary>
@@ -316,23 +377,35 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Sends each viewer's delta to its sessions. Viewers that get the same message (the state shares
+    /// one instance for identical deltas) share one <see cref="MapDelta"/>, so its frame is encoded once.
+    /// </summary>
     private void Dispatch(IReadOnlyList<ViewerUpdate> updates)
     {
+        if (updates.Count == 0)
+        {
+            return;
+        }
+
+        var shared = new Dictionary<MapResponse, MapDelta>(ReferenceEqualityComparer.Instance);
         foreach (var update in updates)
         {
             if (_sessions.TryGetValue(update.ViewerId, out var sessions))
             {
+                if (!shared.TryGetValue(update.Response, out var delta))
+                {
+                    shared[update.Response] = delta = new MapDelta(update.Response);
+                }
+
                 foreach (var session in sessions)
                 {
-                    session.Tell(update.Response);
+                    session.Tell(delta);
                 }
             }
         }
 
-        if (updates.Count > 0)
-        {
-            _log.Debug("network map change reached {Viewers} viewers", updates.Count);
-        }
+        _log.Debug("network map change reached {Viewers} viewers in {Messages} distinct messages", updates.Count, shared.Count);
     }
 
     /// <summary>The node arrived: the subscriptions that waited for it proceed.</summary>
@@ -358,6 +431,11 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 subscribe.Session.Tell(new SubscribeRejected(nodeId, reason));
             }
         }
+    }
+
+    private sealed record RecompileDue : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly RecompileDue Instance = new();
     }
 
     /// <summary>

@@ -68,7 +68,8 @@ public static class NetworkMapCommands
         public static readonly GetStatistics Instance = new();
     }
 
-    public sealed record MapStatistics(int Nodes, int Viewers, int Sessions);
+    /// <param name="PolicyCompiles">How often this map has compiled a policy over its nodes since it started.</param>
+    public sealed record MapStatistics(int Nodes, int Viewers, int Sessions, long PolicyCompiles = 0);
 
     /// <summary>Reply: <see cref="NodeStatusList"/> with an entry for each of <paramref name="NodeIds"/> this map knows.</summary>
     public sealed record GetNodeStatus(ImmutableArray<long> NodeIds);

@@ -11,21 +11,39 @@ public readonly record struct ViewerUpdate(long ViewerId, MapResponse Response);
 /// what each subscribed viewer must be told. Not thread-safe: one actor owns it.
 /// The work for a change is proportional to the subscribed viewers times the nodes the change
 /// touches, never to all pairs of nodes; only a policy change revisits every viewer's peer set.
+/// Each changed peer is rendered once per change, and viewers that must be told the same thing get
+/// the same <see cref="MapResponse"/> instance, so the network map can encode it once.
 /// </summary>
 public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 {
     private readonly Dictionary<long, PeerView> _nodes = new();
     private readonly Dictionary<long, Viewer> _viewers = new();
     private readonly PrimaryRoutes _primaries = new();
+    private readonly NodeSlots _slots = new();
     private readonly SortedSet<(DateTimeOffset At, long Id)> _pendingExpiries = new();
     private ITailnetPolicy _policy = policy;
     private MapSettings _settings = settings;
+
+    /// <summary>
+    /// Each node's peer entry as last rendered (with whether it was expired then), so full maps and deltas
+    /// reuse one instance instead of rendering every peer for every viewer. Dropped whenever what the entry
+    /// shows changes: the node itself, its primary routes, or the base domain.
+    /// </summary>
+    private readonly Dictionary<long, (MapNode Node, bool Expired)> _peerEntries = new();
 
     /// <summary>DERP map, DNS and domain of the next full maps (the DERP map can change while running).</summary>
     public MapSettings Settings
     {
         get => _settings;
-        set => _settings = value;
+        set
+        {
+            if (value.BaseDomain != _settings.BaseDomain)
+            {
+                _peerEntries.Clear();
+            }
+
+            _settings = value;
+        }
     }
 
     /// <summary>
@@ -37,7 +55,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     public IReadOnlyList<ViewerUpdate> ReplaceSettings(MapSettings next, DateTimeOffset now)
     {
         var previous = _settings;
-        _settings = next;
+        Settings = next;
         var dnsChanged = !ReferenceEquals(previous.Dns, next.Dns);
         var derpChanged = !previous.DerpMap.Span.SequenceEqual(next.DerpMap.Span);
         if (!dnsChanged && !derpChanged)
@@ -70,15 +88,21 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         var self = _nodes.GetValueOrDefault(viewerId)
             ?? throw new InvalidOperationException($"node {viewerId} is not in the network map");
-        var peers = VisiblePeers(self).ToList();
-        var viewer = new Viewer(peers.Select(p => p.Id).ToHashSet(), _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
+        var peers = VisiblePeers(self).OrderBy(n => n.Id).ToList();
+        var sent = new PeerIdSet(_slots);
+        foreach (var peer in peers)
+        {
+            sent.Add(peer.Id);
+        }
+
+        var viewer = new Viewer(sent, _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
         _viewers[viewerId] = viewer;
         return new MapResponse
         {
             ControlTime = now,
             Node = Render(self, now, isSelf: true),
             DerpMapRaw = _settings.DerpMap,
-            Peers = peers.Count > 0 ? peers.Select(p => Render(p, now, isSelf: false)).ToImmutableArray() : null,
+            Peers = peers.Count > 0 ? peers.Select(p => PeerEntry(p, now)).ToImmutableArray() : null,
             DnsConfig = _settings.Dns,
             Domain = _settings.BaseDomain,
             CollectServices = false,
@@ -105,6 +129,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         var prefixes = node.ServedRoutes.Concat(previous?.ServedRoutes ?? []);
         var changed = _primaries.Reelect(prefixes, _nodes);
         changed.Add(node.Id);
+        Forget(changed);
         return Fanout(changed, removed: [], now, selfChanged: changed);
     }
 
@@ -117,9 +142,14 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         }
 
         _viewers.Remove(nodeId);
+        _peerEntries.Remove(nodeId);
         ForgetExpiry(gone);
         var changed = _primaries.Reelect(gone.ServedRoutes, _nodes);
-        return Fanout(changed, removed: [nodeId], now, selfChanged: changed);
+        Forget(changed);
+        var updates = Fanout(changed, removed: [nodeId], now, selfChanged: changed);
+        // Every subscribed viewer has dropped it now; the slot can go to the next node.
+        _slots.Release(nodeId);
+        return updates;
     }
 
     /// <summary>When the next node key expires while nothing else changes; null when none will.</summary>
@@ -163,21 +193,23 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         _nodes[nodeId] = updated;
         // The node itself is in here too when it lost or won a seat: peers need its new AllowedIPs.
         var routeChanges = _primaries.Reelect(updated.ServedRoutes, _nodes);
+        _peerEntries.Remove(nodeId);
+        Forget(routeChanges);
 
+        // Every viewer that sees the node gets the same message: one instance, encoded once.
+        var delta = new MapResponse
+        {
+            ControlTime = now,
+            OnlineChange = ImmutableDictionary<long, bool>.Empty.Add(nodeId, online),
+            PeersChangedPatch = online ? null : [new PeerChange(nodeId) { LastSeen = now }],
+        };
         var updates = new List<ViewerUpdate>();
         foreach (var (viewerId, viewer) in _viewers)
         {
-            if (viewerId == nodeId || !viewer.Peers.Contains(nodeId))
+            if (viewerId != nodeId && viewer.Peers.Contains(nodeId))
             {
-                continue;
+                updates.Add(new ViewerUpdate(viewerId, delta));
             }
-
-            updates.Add(new ViewerUpdate(viewerId, new MapResponse
-            {
-                ControlTime = now,
-                OnlineChange = ImmutableDictionary<long, bool>.Empty.Add(nodeId, online),
-                PeersChangedPatch = online ? null : [new PeerChange(nodeId) { LastSeen = now }],
-            }));
         }
 
         return routeChanges.Count == 0 ? updates : Merge(updates, Fanout(routeChanges, [], now, selfChanged: routeChanges));
@@ -199,14 +231,16 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         };
         // A request without Hostinfo reports no home DERP (0): the known one stays.
         _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp == 0 ? node.HomeDerp : homeDerp };
+        _peerEntries.Remove(nodeId);
         if (patch.Endpoints is null && patch.DiscoKey is null && patch.DerpRegion == 0)
         {
             return [];
         }
 
+        var delta = new MapResponse { ControlTime = now, PeersChangedPatch = [patch] };
         return _viewers
             .Where(v => v.Key != nodeId && v.Value.Peers.Contains(nodeId))
-            .Select(v => new ViewerUpdate(v.Key, new MapResponse { ControlTime = now, PeersChangedPatch = [patch] }))
+            .Select(v => new ViewerUpdate(v.Key, delta))
             .ToList();
     }
 
@@ -215,13 +249,16 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         _policy = policy;
         var updates = new List<ViewerUpdate>();
+        var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
-            var visible = VisiblePeers(self).ToList();
-            var visibleIds = visible.Select(p => p.Id).ToHashSet();
-            var added = visible.Where(p => !viewer.Peers.Contains(p.Id)).ToList();
-            var removed = viewer.Peers.Where(id => !visibleIds.Contains(id)).OrderBy(id => id).ToImmutableArray();
+            // Differences only: what the viewer may see now and was not sent, and what it was sent and may no longer see.
+            var added = VisiblePeers(self).Where(p => !viewer.Peers.Contains(p.Id)).ToList();
+            var removed = viewer.Peers.Ids()
+                .Where(id => !_nodes.TryGetValue(id, out var peer) || !_policy.CanSee(self, peer))
+                .Order()
+                .ToImmutableArray();
             var filter = _policy.PacketFilterFor(self);
             var ssh = _policy.SshPolicyFor(self);
             var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
@@ -231,19 +268,33 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 continue;
             }
 
-            viewer.Peers.Clear();
-            viewer.Peers.UnionWith(visibleIds);
+            foreach (var id in removed)
+            {
+                viewer.Peers.Remove(id);
+            }
+
+            foreach (var peer in added)
+            {
+                viewer.Peers.Add(peer.Id);
+            }
+
             viewer.Filter = filter;
             viewer.Ssh = ssh;
-            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            var key = new DeltaKey(IdList(added.Select(p => p.Id)), IdList(removed), filterChanged ? filter : null, sshChanged ? ssh : null);
+            if (!messages.TryGetValue(key, out var message))
             {
-                ControlTime = now,
-                PeersChanged = added.Count > 0 ? added.Select(p => Render(p, now, isSelf: false)).ToImmutableArray() : null,
-                PeersRemoved = removed.IsEmpty ? null : removed,
-                PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
-                SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
-                UserProfiles = added.Count > 0 ? Profiles(added) : null,
-            }));
+                messages[key] = message = new MapResponse
+                {
+                    ControlTime = now,
+                    PeersChanged = added.Count > 0 ? added.OrderBy(p => p.Id).Select(p => PeerEntry(p, now)).ToImmutableArray() : null,
+                    PeersRemoved = removed.IsEmpty ? null : removed,
+                    PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
+                    SshPolicyRaw = sshChanged ? ssh : (ReadOnlyMemory<byte>?)null,
+                    UserProfiles = added.Count > 0 ? Profiles(added) : null,
+                };
+            }
+
+            updates.Add(new ViewerUpdate(viewerId, message));
         }
 
         return updates;
@@ -285,12 +336,18 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private static readonly byte[] SelfCapMap =
         """{"https://tailscale.com/cap/is-admin":[],"https://tailscale.com/cap/ssh":[],"default-auto-update":[false]}"""u8.ToArray();
 
+    /// <summary>
+    /// The nodes <paramref name="self"/> may see, in the map's own order (the same for every viewer, so equal
+    /// differences make equal keys); peer lists are sorted by id when they are written.
+    /// </summary>
     private IEnumerable<PeerView> VisiblePeers(PeerView self) =>
-        _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n)).OrderBy(n => n.Id);
+        _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n));
 
     private IReadOnlyList<ViewerUpdate> Fanout(HashSet<long> changed, IReadOnlyCollection<long> removed, DateTimeOffset now, HashSet<long> selfChanged)
     {
         var updates = new List<ViewerUpdate>();
+        // Each changed peer is rendered once, and viewers told the same thing share one message.
+        var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
@@ -311,7 +368,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                     // owner may be new to this viewer (a moved node) or renamed.
                     viewer.Peers.Add(id);
                     newProfiles.Add(peer);
-                    changedPeers.Add(Render(peer, now, isSelf: false));
+                    changedPeers.Add(PeerEntry(peer, now));
                 }
                 else if (viewer.Peers.Remove(id))
                 {
@@ -336,18 +393,84 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 continue;
             }
 
-            updates.Add(new ViewerUpdate(viewerId, new MapResponse
+            removedPeers.Sort();
+            var build = () => new MapResponse
             {
                 ControlTime = now,
                 Node = selfUpdated ? Render(self, now, isSelf: true) : null,
                 PeersChanged = changedPeers.Count > 0 ? changedPeers.ToImmutableArray() : null,
-                PeersRemoved = removedPeers.Count > 0 ? removedPeers.Order().ToImmutableArray() : null,
+                PeersRemoved = removedPeers.Count > 0 ? removedPeers.ToImmutableArray() : null,
                 PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
                 UserProfiles = newProfiles.Count > 0 ? Profiles(newProfiles) : null,
-            }));
+            };
+            if (selfUpdated)
+            {
+                // The self node is this viewer's own: a message of its own.
+                updates.Add(new ViewerUpdate(viewerId, build()));
+                continue;
+            }
+
+            var key = new DeltaKey(IdList(changedPeers.Select(p => p.Id)), IdList(removedPeers), filterChanged ? filter : null, null);
+            if (!messages.TryGetValue(key, out var message))
+            {
+                messages[key] = message = build();
+            }
+
+            updates.Add(new ViewerUpdate(viewerId, message));
         }
 
         return updates;
+    }
+
+    /// <summary>The node's entry in peer lists, rendered once and reused until the node, its routes or the domain change.</summary>
+    private MapNode PeerEntry(PeerView peer, DateTimeOffset now)
+    {
+        var expired = peer.IsExpired(now);
+        if (_peerEntries.TryGetValue(peer.Id, out var entry) && entry.Expired == expired)
+        {
+            return entry.Node;
+        }
+
+        var node = Render(peer, now, isSelf: false);
+        _peerEntries[peer.Id] = (node, expired);
+        return node;
+    }
+
+    private void Forget(IEnumerable<long> nodeIds)
+    {
+        foreach (var id in nodeIds)
+        {
+            _peerEntries.Remove(id);
+        }
+    }
+
+    private static string IdList(IEnumerable<long> ids) => string.Join(',', ids);
+
+    /// <summary>
+    /// What makes one viewer's delta differ from another's: the peers it lists and the filter and SSH
+    /// bytes it carries (compared by content). Equal keys mean equal messages, so they share one.
+    /// </summary>
+    private readonly record struct DeltaKey(string Changed, string Removed, ReadOnlyMemory<byte>? Filter, ReadOnlyMemory<byte>? Ssh)
+    {
+        public bool Equals(DeltaKey other) =>
+            Changed == other.Changed && Removed == other.Removed
+            && SameBytes(Filter, other.Filter) && SameBytes(Ssh, other.Ssh);
+
+        // By content: per-node filters often have equal lengths, and a policy change sees one key per viewer.
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(Changed);
+            hash.Add(Removed);
+            hash.AddBytes(Filter is { } filter ? filter.Span : []);
+            hash.Add(Filter is null);
+            hash.AddBytes(Ssh is { } ssh ? ssh.Span : []);
+            hash.Add(Ssh is null);
+            return hash.ToHashCode();
+        }
+
+        private static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
+            a is null ? b is null : b is not null && a.Value.Span.SequenceEqual(b.Value.Span);
     }
 
     private static ImmutableArray<UserProfile> Profiles(IEnumerable<PeerView> nodes) =>
@@ -364,9 +487,10 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     }
 
     /// <summary>What a subscribed viewer has been sent, so the next message can be a difference.</summary>
-    private sealed class Viewer(HashSet<long> peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh)
+    private sealed class Viewer(PeerIdSet peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh)
     {
-        public HashSet<long> Peers { get; } = peers;
+        /// <summary>The peers this viewer has been sent: a bitset, since N viewers each hold up to N of them.</summary>
+        public PeerIdSet Peers { get; } = peers;
         public ReadOnlyMemory<byte> Filter { get; set; } = filter;
         public ReadOnlyMemory<byte> Ssh { get; set; } = ssh;
     }

@@ -123,6 +123,12 @@ public sealed record TuningConfig
     public TimeSpan RegisterCacheExpiration { get; init; } = TimeSpan.FromMinutes(15);
     public TimeSpan RegisterCacheCleanup { get; init; } = TimeSpan.FromMinutes(20);
 
+    /// <summary>
+    /// How long a map stream gathers the deltas after the first of a burst into one frame (0: every
+    /// delta at once). Not a Headscale key: its <c>batch_change_delay</c> delays every change.
+    /// </summary>
+    public TimeSpan MapCoalesceWindow { get; init; } = Headscale.Actors.NetworkMap.MapSessionActor.DefaultCoalesceWindow;
+
     /// <summary>Keep-alive interval of map streams; null: Headscale's 50 s plus up to 9 s of jitter.</summary>
     public TimeSpan? MapKeepAliveInterval { get; init; }
 }

@@ -102,7 +102,7 @@ public static partial class MapEndpoint
         });
         var map = await networkMap.GetAsync(aborted);
         var system = context.RequestServices.GetRequiredService<ActorSystem>();
-        var session = system.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval)));
+        var session = system.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval, options.CoalesceWindow)));
         var started = false;
         try
         {
@@ -194,5 +194,5 @@ public static partial class MapEndpoint
     private static partial void LogSessionEnded(ILogger logger, long nodeId, string reason);
 }
 
-/// <summary>Per-session tuning: buffered frames before a slow client is dropped, keep-alive interval.</summary>
-public sealed record MapSessionOptions(int BufferedFrames, Func<TimeSpan> KeepAliveInterval);
+/// <summary>Per-session tuning: buffered frames before a slow client resyncs, keep-alive interval, coalescing window of deltas.</summary>
+public sealed record MapSessionOptions(int BufferedFrames, Func<TimeSpan> KeepAliveInterval, TimeSpan? CoalesceWindow = null);

@@ -64,7 +64,8 @@ public static class ServerHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
         builder.Services.AddSingleton(new MapSessionOptions(
             config.Tuning.NodeMapSessionBufferedChannelSize,
-            config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval));
+            config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval,
+            config.Tuning.MapCoalesceWindow));
         // After Kestrel: its sockets transport is only added when no other listener factory is registered yet.
         builder.Services.AddTs2021Transport();
 

@@ -12,6 +12,24 @@ public static class MapResponseJson
 {
     private static readonly JsonWriterOptions Options = new() { SkipValidation = false, Indented = false };
 
+    /// <summary>
+    /// The JSON of each peer entry, kept as long as the entry itself (by reference). The network map renders a
+    /// peer once and puts the same <see cref="MapNode"/> in every full map and delta that lists it, so each
+    /// peer is serialised once, not once per viewer. Entries are immutable, so the bytes cannot go stale.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MapNode, byte[]> PeerJson = new();
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<MapNode, byte[]>.CreateValueCallback EncodePeer = node =>
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, Options))
+        {
+            WriteNode(writer, node);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    };
+
     public static void Write(IBufferWriter<byte> output, MapResponse response)
     {
         using var w = new Utf8JsonWriter(output, Options);
@@ -229,7 +247,7 @@ public static class MapResponseJson
         w.WriteStartArray(name);
         foreach (var node in list.OrderBy(n => n.Id))
         {
-            WriteNode(w, node);
+            w.WriteRawValue(PeerJson.GetValue(node, EncodePeer), skipInputValidation: true);
         }
 
         w.WriteEndArray();

@@ -29,11 +29,11 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         Sys.ActorOf(Props.Create(() => new NetworkMapActor(
             Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200), "", null, null, TimeSpan.FromMilliseconds(300))));
 
-    private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null)
+    private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null, TimeSpan? window = null)
     {
         var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var interval = keepAlive ?? TimeSpan.FromMinutes(5);
-        var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval)));
+        var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval, window)));
         return (session, channel.Reader);
     }
 
@@ -148,7 +148,8 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     {
         var map = NewMap();
         map.Tell(new NodeUpdated(Node(1)));
-        var (session, frames) = Connect(map, 1, capacity: 2);
+        // No coalescing window: every change is a frame of its own, so the small channel overflows.
+        var (session, frames) = Connect(map, 1, capacity: 2, window: TimeSpan.Zero);
         Watch(session);
         // Only once the session is subscribed does each change become a frame of its own.
         await AwaitAssertAsync(async () =>
@@ -178,6 +179,99 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         ExpectNoMsg(TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
         var stats = await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
         Assert.Equal(1, stats.Sessions);
+    }
+
+    private static MapResponse OnlineChange(long id, bool online) =>
+        new() { ControlTime = DateTimeOffset.UnixEpoch, OnlineChange = System.Collections.Immutable.ImmutableDictionary<long, bool>.Empty.Add(id, online) };
+
+    private static MapNode Rendered(long id) => new()
+    {
+        Id = id,
+        Name = $"n{id}.tail.example.com.",
+        User = 1,
+        Key = "nodekey:" + new string('1', 64),
+        Machine = "mkey:" + new string('2', 64),
+        Addresses = [$"100.64.0.{id}/32"],
+    };
+
+    /// <summary>A session on a probe standing in for the map, past its full map.</summary>
+    private async Task<(IActorRef Session, ChannelReader<byte[]> Frames)> SubscribedSessionAsync(Akka.TestKit.TestProbe map, TimeSpan window)
+    {
+        var (session, frames) = Connect(map.Ref, 1, window: window);
+        await map.ExpectMsgAsync<Subscribe>(cancellationToken: TestContext.Current.CancellationToken);
+        session.Tell(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, Node = Rendered(1) });
+        Assert.True((await NextAsync(frames)).TryGetProperty("Node", out _));
+        return (session, frames);
+    }
+
+    [Fact]
+    public async Task A_burst_of_deltas_becomes_the_first_delta_then_one_merged_frame()
+    {
+        var map = CreateTestProbe();
+        var (session, frames) = await SubscribedSessionAsync(map, TimeSpan.FromSeconds(1));
+
+        for (var id = 2; id <= 51; id++)
+        {
+            session.Tell(new MapDelta(OnlineChange(id, true)));
+        }
+
+        var first = await NextAsync(frames);
+        Assert.Equal(["2"], first.GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name));
+        var merged = await NextAsync(frames);
+        Assert.Equal(Enumerable.Range(3, 49).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            merged.GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name).OrderBy(int.Parse));
+        // The session has handled every delta before it answers; nothing else was queued.
+        await session.Ask<ActorIdentity>(new Identify(1), Wait, TestContext.Current.CancellationToken);
+        Assert.False(frames.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Within_a_window_a_removal_after_a_change_wins_and_a_change_after_a_removal_wins()
+    {
+        var map = CreateTestProbe();
+        var (session, frames) = await SubscribedSessionAsync(map, TimeSpan.FromSeconds(1));
+
+        session.Tell(new MapDelta(OnlineChange(9, true)));
+        session.Tell(new MapDelta(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, PeersChanged = [Rendered(7)] }));
+        session.Tell(new MapDelta(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, PeersRemoved = [7, 8] }));
+        session.Tell(new MapDelta(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, PeersChanged = [Rendered(8)] }));
+
+        await NextAsync(frames);
+        var merged = await NextAsync(frames);
+        Assert.Equal([7L], merged.GetProperty("PeersRemoved").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal([8L], merged.GetProperty("PeersChanged").EnumerateArray().Select(e => e.GetProperty("ID").GetInt64()));
+    }
+
+    [Fact]
+    public async Task With_no_window_every_delta_is_a_frame_of_its_own_and_shared_deltas_are_encoded_once()
+    {
+        var map = CreateTestProbe();
+        var (session, frames) = await SubscribedSessionAsync(map, TimeSpan.Zero);
+        var shared = new MapDelta(OnlineChange(2, true));
+        var encoded = shared.Frame(zstd: true);
+
+        session.Tell(shared);
+        session.Tell(new MapDelta(OnlineChange(3, true)));
+
+        using var cts = new CancellationTokenSource(Wait);
+        Assert.Same(encoded, await frames.ReadAsync(cts.Token));
+        Assert.Equal(["3"], (await NextAsync(frames)).GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Deltas_before_the_full_map_of_a_resync_are_dropped_and_the_full_map_clears_pending_ones()
+    {
+        var map = CreateTestProbe();
+        var (session, frames) = Connect(map.Ref, 1, window: TimeSpan.FromSeconds(1));
+        await map.ExpectMsgAsync<Subscribe>(cancellationToken: TestContext.Current.CancellationToken);
+
+        // Sent by the map before it handled the subscription: the full map that follows already holds it.
+        session.Tell(new MapDelta(OnlineChange(2, true)));
+        session.Tell(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, Node = Rendered(1) });
+        session.Tell(new MapDelta(OnlineChange(3, true)));
+
+        Assert.True((await NextAsync(frames)).TryGetProperty("Node", out _));
+        Assert.Equal(["3"], (await NextAsync(frames)).GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]

@@ -75,7 +75,7 @@ public sealed class NetworkMapOnlineAcrossHostsTests : Akka.TestKit.Xunit.TestKi
     {
         while (true)
         {
-            var update = await viewer.ExpectMsgAsync<MapResponse>(cancellationToken: Ct);
+            var update = (await viewer.ExpectMsgAsync<MapDelta>(cancellationToken: Ct)).Response;
             if (update.OnlineChange is { } change && change.TryGetValue(1, out var online))
             {
                 return online;
@@ -251,7 +251,7 @@ public sealed class NetworkMapOnlineAcrossHostsTests : Akka.TestKit.Xunit.TestKi
         _map.Tell(new OnlineReported(4, true, false, HostB, 1));
         _map.Tell(new NodeUpdated(Node(4)));
 
-        var update = await viewer.ExpectMsgAsync<MapResponse>(cancellationToken: Ct);
+        var update = (await viewer.ExpectMsgAsync<MapDelta>(cancellationToken: Ct)).Response;
         Assert.True(Assert.Single(update.PeersChanged!.Value).Online);
     }
 }

@@ -61,9 +61,9 @@ public sealed class NetworkMapPresenceTests : Akka.TestKit.Xunit.TestKit
         var peer = Assert.Single((await viewer.ExpectMsgAsync<MapResponse>(cancellationToken: Ct)).Peers!.Value);
         Assert.False(peer.Expired);
 
-        var change = await viewer.FishForMessageAsync<MapResponse>(r => r.PeersChanged is { } changed && changed.Any(p => p.Id == 2),
+        var change = await viewer.FishForMessageAsync<MapDelta>(d => d.Response.PeersChanged is { } changed && changed.Any(p => p.Id == 2),
             TimeSpan.FromSeconds(20), cancellationToken: Ct);
-        Assert.True(change.PeersChanged!.Value.Single(p => p.Id == 2).Expired);
+        Assert.True(change.Response.PeersChanged!.Value.Single(p => p.Id == 2).Expired);
     }
 
     [Fact]

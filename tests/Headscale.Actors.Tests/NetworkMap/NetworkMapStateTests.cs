@@ -77,6 +77,115 @@ public sealed class NetworkMapStateTests
     }
 
     [Fact]
+    public void Viewers_told_the_same_thing_share_one_message_and_each_changed_peer_is_rendered_once()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3), Node(4));
+        foreach (var id in new long[] { 1, 2, 3, 4 })
+        {
+            map.Subscribe(id, Now);
+        }
+
+        var joined = map.Upsert(Node(5), Now);
+        var offline = map.SetOnline(2, online: false, Now);
+        var moved = map.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0, Now);
+
+        Assert.Equal(4, joined.Count);
+        Assert.All(joined, u => Assert.Same(joined[0].Response, u.Response));
+        Assert.Equal([1L, 3L, 4L], offline.Select(u => u.ViewerId).Order());
+        Assert.All(offline, u => Assert.Same(offline[0].Response, u.Response));
+        Assert.Equal(3, moved.Count);
+        Assert.All(moved, u => Assert.Same(moved[0].Response, u.Response));
+    }
+
+    [Fact]
+    public void Viewers_told_different_things_get_their_own_messages_and_hidden_peers_reach_nobody_else()
+    {
+        // Node 3 only sees node 1; everyone else sees everyone.
+        var policy = new SeesPolicy((viewer, peer) => viewer.Id != 3 || peer.Id == 1);
+        var map = new NetworkMapState(Settings, policy);
+        foreach (var node in new[] { Node(1), Node(2), Node(3), Node(4) })
+        {
+            map.Upsert(node, Now);
+        }
+
+        foreach (var id in new long[] { 1, 2, 3, 4 })
+        {
+            map.Subscribe(id, Now);
+        }
+
+        // Node 1 changes: viewers 2, 3 and 4 all see it the same way. Node 4 changes: viewer 3 is not told.
+        var one = map.Upsert(Node(1) with { Hostinfo = "{\"Hostname\":\"one\"}"u8.ToArray() }, Now);
+        var four = map.Upsert(Node(4) with { Hostinfo = "{\"Hostname\":\"four\"}"u8.ToArray() }, Now);
+
+        var toViewers = one.Where(u => u.ViewerId != 1).ToList();
+        Assert.Equal([2L, 3L, 4L], toViewers.Select(u => u.ViewerId).Order());
+        Assert.All(toViewers, u => Assert.Same(toViewers[0].Response, u.Response));
+        var self = For(one, 1);
+        Assert.NotSame(toViewers[0].Response, self);
+        Assert.NotNull(self.Node);
+        Assert.DoesNotContain(four, u => u.ViewerId == 3);
+        Assert.Same(For(four, 1), For(four, 2));
+    }
+
+    [Fact]
+    public void A_policy_change_sends_viewers_with_the_same_difference_one_shared_message()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3));
+        foreach (var id in new long[] { 1, 2, 3 })
+        {
+            map.Subscribe(id, Now);
+        }
+
+        // Node 3 disappears for everyone else; node 3 itself loses both peers.
+        var updates = map.SetPolicy(new SeesPolicy((viewer, peer) => viewer.Id != 3 && peer.Id != 3), Now);
+
+        Assert.Same(For(updates, 1), For(updates, 2));
+        Assert.Equal([3L], For(updates, 1).PeersRemoved!.Value);
+        Assert.Equal([1L, 2L], For(updates, 3).PeersRemoved!.Value);
+    }
+
+    [Fact]
+    public void Full_maps_share_each_peer_entry_until_that_peer_changes_or_expires()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3) with { KeyExpiry = Now.AddMinutes(1) });
+
+        var a = map.Subscribe(1, Now);
+        var b = map.Subscribe(2, Now);
+        Assert.Same(a.Peers!.Value.Single(p => p.Id == 3), b.Peers!.Value.Single(p => p.Id == 3));
+
+        map.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0, Now);
+        var later = map.Subscribe(1, Now.AddMinutes(2));
+
+        var entry = later.Peers!.Value.Single(p => p.Id == 3);
+        Assert.Equal(["192.0.2.3:41641"], entry.Endpoints);
+        Assert.True(entry.Expired);
+        Assert.False(a.Peers.Value.Single(p => p.Id == 3).Expired);
+    }
+
+    [Fact]
+    public void A_node_that_joins_after_a_deletion_is_tracked_on_its_own_and_the_deleted_one_is_gone()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3));
+        map.Subscribe(1, Now);
+
+        Assert.Equal([3L], For(map.Remove(3, Now), 1).PeersRemoved!.Value);
+        Assert.Equal(4, Assert.Single(For(map.Upsert(Node(4), Now), 1).PeersChanged!.Value).Id);
+        Assert.Empty(map.SetOnline(3, online: false, Now));
+
+        Assert.Equal([4L], For(map.Remove(4, Now), 1).PeersRemoved!.Value);
+        Assert.Equal([2L], For(map.SetOnline(2, online: false, Now), 1).OnlineChange!.Keys);
+    }
+
+    private sealed class SeesPolicy(Func<PeerView, PeerView, bool> canSee) : ITailnetPolicy
+    {
+        public bool CanSee(PeerView viewer, PeerView peer) => canSee(viewer, peer);
+
+        public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) => AllowAllPolicy.Instance.PacketFilterFor(node);
+
+        public ReadOnlyMemory<byte> SshPolicyFor(PeerView node) => AllowAllPolicy.Instance.SshPolicyFor(node);
+    }
+
+    [Fact]
     public void Disconnect_is_an_online_change_with_last_seen_and_delete_is_peers_removed()
     {
         var map = MapWith(Node(1), Node(2), Node(3));

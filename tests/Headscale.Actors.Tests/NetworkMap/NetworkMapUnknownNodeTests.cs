@@ -61,7 +61,7 @@ public sealed class NetworkMapUnknownNodeTests : Akka.TestKit.Xunit.TestKit
 
         Assert.Equal("node was deleted", (await waiting.ExpectMsgAsync<SubscribeRejected>(cancellationToken: Ct)).Reason);
         map.Tell(new NodeUpdated(Node(4)));
-        var joined = await viewer.ExpectMsgAsync<MapResponse>(cancellationToken: Ct);
-        Assert.Equal(4, Assert.Single(joined.PeersChanged!.Value).Id);
+        var joined = await viewer.ExpectMsgAsync<MapDelta>(cancellationToken: Ct);
+        Assert.Equal(4, Assert.Single(joined.Response.PeersChanged!.Value).Id);
     }
 }

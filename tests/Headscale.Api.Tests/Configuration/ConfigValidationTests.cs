@@ -27,6 +27,19 @@ public sealed class ConfigValidationTests : IDisposable
         Assert.Equal("fd7a:115c:a1e0::/48", config.Prefixes.V6?.ToString());
         Assert.Equal(TimeSpan.FromSeconds(120), config.Node.EphemeralInactivityTimeout);
         Assert.Equal(PolicyMode.File, config.Policy.Mode);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), config.Tuning.MapCoalesceWindow);
+    }
+
+    [Fact]
+    public void The_map_coalescing_window_can_be_set_or_turned_off()
+    {
+        var (set, setProblems) = Bind("tuning:\n  map_coalesce_window: 50ms\n");
+        var (off, offProblems) = Bind("tuning:\n  map_coalesce_window: 0s\n");
+
+        Assert.Empty(setProblems);
+        Assert.Empty(offProblems);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), set!.Tuning.MapCoalesceWindow);
+        Assert.Equal(TimeSpan.Zero, off!.Tuning.MapCoalesceWindow);
     }
 
     [Fact]
@@ -123,6 +136,9 @@ public sealed class ConfigValidationTests : IDisposable
     [InlineData("dns:\n  base_domain: t.example\n  extra_records:\n    - {name: mail.t.example, type: MX, value: 10 mail}\n", "dns.extra_records", "'MX' is not supported (A or AAAA)")]
     [InlineData("dns:\n  base_domain: t.example\n  extra_records:\n    - {name: a.t.example, type: A, value: fd7a::1}\n", "dns.extra_records", "not an IPv4 address for a A record")]
     [InlineData("dns:\n  base_domain: t.example\n  extra_records_path: /no/such/records.json\n", "dns.extra_records_path", "does not exist")]
+    [InlineData("tuning:\n  map_coalesce_window: -5ms\n", "tuning.map_coalesce_window", "not a duration")]
+    [InlineData("tuning:\n  map_coalesce_window: 2s\n", "tuning.map_coalesce_window", "must be from 0s to 1s")]
+    [InlineData("tuning:\n  map_coalesce_window: soon\n", "tuning.map_coalesce_window", "not a duration")]
     public void Each_bad_value_is_named_by_its_key(string yaml, string key, string message)
     {
         var (config, problems) = Bind(yaml);

@@ -45,6 +45,25 @@ public sealed class MapFrameCodecTests
     }
 
     [Fact]
+    public void Frames_compressed_on_many_threads_at_once_each_decode_to_their_own_message()
+    {
+        var decoded = new string[64];
+        Parallel.For(0, decoded.Length, i =>
+        {
+            var frame = MapFrameCodec.Encode(new MapResponse { Domain = $"tail-{i}." + new string('x', 5_000 + i) }, zstd: true);
+            var sequence = new ReadOnlySequence<byte>(frame);
+            Assert.True(MapFrameCodec.TryReadFrame(ref sequence, zstd: true, out var json));
+            decoded[i] = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("Domain").GetString()!;
+        });
+
+        for (var i = 0; i < decoded.Length; i++)
+        {
+            Assert.StartsWith($"tail-{i}.", decoded[i], StringComparison.Ordinal);
+            Assert.Equal(5_000 + i + $"tail-{i}.".Length, decoded[i].Length);
+        }
+    }
+
+    [Fact]
     public void An_absurd_length_prefix_is_rejected()
     {
         var bad = new ReadOnlySequence<byte>(new byte[] { 0xFF, 0xFF, 0xFF, 0x7F, 1, 2 });

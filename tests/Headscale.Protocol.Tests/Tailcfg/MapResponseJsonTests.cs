@@ -27,6 +27,22 @@ public sealed class MapResponseJsonTests
     };
 
     [Fact]
+    public void A_peer_entry_shared_by_messages_is_written_the_same_everywhere_and_a_changed_copy_is_written_anew()
+    {
+        var peer = Node(2, "shared");
+        var moved = peer with { Endpoints = ["198.51.100.9:41641"] };
+
+        var asPeer = JsonDocument.Parse(MapResponseJson.ToUtf8(new MapResponse { Peers = [peer] })).RootElement.GetProperty("Peers")[0];
+        var asChange = JsonDocument.Parse(MapResponseJson.ToUtf8(new MapResponse { PeersChanged = [peer] })).RootElement.GetProperty("PeersChanged")[0];
+        var asMoved = JsonDocument.Parse(MapResponseJson.ToUtf8(new MapResponse { PeersChanged = [moved] })).RootElement.GetProperty("PeersChanged")[0];
+
+        Assert.Equal(asPeer.GetRawText(), asChange.GetRawText());
+        Assert.Equal("shared", asPeer.GetProperty("Hostinfo").GetProperty("Hostname").GetString());
+        Assert.Equal("198.51.100.9:41641", asMoved.GetProperty("Endpoints")[0].GetString());
+        Assert.Equal("203.0.113.5:41641", asPeer.GetProperty("Endpoints")[0].GetString());
+    }
+
+    [Fact]
     public void Keep_alive_is_exactly_the_one_field()
     {
         Assert.Equal("""{"KeepAlive":true}""", Encoding.UTF8.GetString(MapResponseJson.ToUtf8(MapResponse.KeepAliveMessage)));

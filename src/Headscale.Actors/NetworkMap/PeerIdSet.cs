@@ -1,0 +1,103 @@
+namespace Headscale.Actors.NetworkMap;
+
+/// <summary>
+/// Dense slots for the node ids of one network map, so per-viewer peer sets can be bitsets: node ids are
+/// allocated by the registry and need not be dense, slots are. A slot is freed when its node leaves the map
+/// (after every viewer has dropped it) and reused by the next node. Not thread-safe: one actor owns it.
+/// </summary>
+public sealed class NodeSlots
+{
+    private readonly Dictionary<long, int> _slotOf = new();
+    private readonly List<long> _idOf = new();
+    private readonly Stack<int> _free = new();
+
+    public int SlotOf(long id)
+    {
+        if (_slotOf.TryGetValue(id, out var slot))
+        {
+            return slot;
+        }
+
+        if (_free.TryPop(out slot))
+        {
+            _idOf[slot] = id;
+        }
+        else
+        {
+            slot = _idOf.Count;
+            _idOf.Add(id);
+        }
+
+        _slotOf[id] = slot;
+        return slot;
+    }
+
+    public bool TryGetSlot(long id, out int slot) => _slotOf.TryGetValue(id, out slot);
+
+    public long IdOf(int slot) => _idOf[slot];
+
+    /// <summary>Frees the node's slot; no peer set may still hold it.</summary>
+    public void Release(long id)
+    {
+        if (_slotOf.Remove(id, out var slot))
+        {
+            _free.Push(slot);
+        }
+    }
+}
+
+/// <summary>
+/// A viewer's set of peer ids as a bitset over <see cref="NodeSlots"/>: one bit per node of the tailnet
+/// (1,250 bytes per viewer at 10,000 nodes) instead of a hash set entry per peer (≈40 bytes each).
+/// </summary>
+public sealed class PeerIdSet(NodeSlots slots)
+{
+    private ulong[] _bits = [];
+
+    public bool Contains(long id) =>
+        slots.TryGetSlot(id, out var slot) && slot >> 6 < _bits.Length && (_bits[slot >> 6] & (1UL << slot)) != 0;
+
+    /// <summary>Adds the id; returns false if it was already in the set.</summary>
+    public bool Add(long id)
+    {
+        var slot = slots.SlotOf(id);
+        var word = slot >> 6;
+        if (word >= _bits.Length)
+        {
+            Array.Resize(ref _bits, Math.Max(word + 1, _bits.Length * 2));
+        }
+
+        var before = _bits[word];
+        _bits[word] = before | (1UL << slot);
+        return before != _bits[word];
+    }
+
+    /// <summary>Removes the id; returns false if it was not in the set.</summary>
+    public bool Remove(long id)
+    {
+        if (!Contains(id))
+        {
+            return false;
+        }
+
+        var slot = slots.SlotOf(id);
+        _bits[slot >> 6] &= ~(1UL << slot);
+        return true;
+    }
+
+    public void Clear() => Array.Clear(_bits);
+
+    public IEnumerable<long> Ids()
+    {
+        for (var word = 0; word < _bits.Length; word++)
+        {
+            var bits = _bits[word];
+            while (bits != 0)
+            {
+                var bit = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                yield return slots.IdOf((word << 6) + bit);
+                bits &= bits - 1;
+            }
+        }
+    }
+}
