@@ -38,6 +38,9 @@ internal sealed class MapBenchReport(int nodes)
     /// <summary>Sessions whose stream the server ended after their full map (before the changes were measured).</summary>
     public int LostSessions { get; set; }
 
+    /// <summary>Map requests sent again on a new ts2021 connection because the server had closed the idle one.</summary>
+    public int Redials;
+
     public ChangeResult? Join { get; set; }
 
     public ChangeResult? Route { get; set; }
@@ -79,6 +82,7 @@ internal sealed class MapBenchReport(int nodes)
         if (OpenSessions is not null)
         {
             Row("sessions ended by the server after their full map", $"{LostSessions}");
+            Row("map requests redialled (ts2021 connection closed while idle)", $"{Redials}");
         }
 
         if (IdleCpu is { } idle && idle.Wall > TimeSpan.Zero)
