@@ -158,7 +158,8 @@ internal static class MapBenchmark
 
     /// <summary>
     /// Opens the map stream; at thousands of nodes the open phase outlasts the server's keep-alive timeout, so a
-    /// connection idle since registration may be closed under the request. A real client redials, and so do we.
+    /// connection idle since registration may be closed under the request, and a new handshake can time out while the
+    /// server is busy with the storm of full maps. A real client redials with backoff, and so do we (up to five tries).
     /// </summary>
     private static async Task OpenRedialingAsync(MapSession session, MapBenchReport report, CancellationToken cancellationToken)
     {
@@ -169,7 +170,7 @@ internal static class MapBenchmark
                 await session.OpenAsync(cancellationToken);
                 return;
             }
-            catch (Exception e) when (attempt < 3 && e is HttpRequestException { StatusCode: null } or IOException)
+            catch (Exception e) when (attempt < 5 && e is HttpRequestException { StatusCode: null } or IOException or TimeoutException)
             {
                 Interlocked.Increment(ref report.Redials);
             }
