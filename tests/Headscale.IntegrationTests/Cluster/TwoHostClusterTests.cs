@@ -36,13 +36,7 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
 
         // Administered through host 1 only.
         using var admin = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config1.SocketPath, TimeSpan.FromSeconds(60)));
-        var user = (await admin.Client.CreateUserAsync(new CreateUserRequest { Name = "cluster-user" }, cancellationToken: Ct)).User;
-        var key = (await admin.Client.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
-        {
-            User = user.Id,
-            Reusable = true,
-            Expiration = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
-        }, cancellationToken: Ct)).PreAuthKey.Key;
+        var key = await CreateReusableKeyAsync(admin, "cluster-user");
         var noiseKey = await Ts2021Client.FetchServerKeyAsync(host1.Http, Url(config1), ControlNode.DefaultCapabilityVersion, Ct);
 
         // A streams to host 1 before host 2 exists: host 2 learns that A is online only by asking host 1 when it joins.
@@ -128,13 +122,7 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
         await WaitForMembersUpAsync(host2, 2);
 
         using var admin = ManagementClientConnection.Open(new ManagementClientOptions(null, null, false, config1.SocketPath, TimeSpan.FromSeconds(60)));
-        var user = (await admin.Client.CreateUserAsync(new CreateUserRequest { Name = "crash-user" }, cancellationToken: Ct)).User;
-        var key = (await admin.Client.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
-        {
-            User = user.Id,
-            Reusable = true,
-            Expiration = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
-        }, cancellationToken: Ct)).PreAuthKey.Key;
+        var key = await CreateReusableKeyAsync(admin, "crash-user");
         var noiseKey = await Ts2021Client.FetchServerKeyAsync(host1.Http, Url(config1), ControlNode.DefaultCapabilityVersion, Ct);
         using var a = new ControlNode(Url(config1), noiseKey, "node-a");
         Assert.True((await a.RegisterAsync(key, Ct)).Succeeded);
@@ -181,6 +169,17 @@ public sealed class TwoHostClusterTests(PostgresFixture postgres) : IClassFixtur
                 TestContext.Current.TestOutputHelper?.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} unavailable: {e.Status.Detail}");
             }
         }
+    }
+
+    private static async Task<string> CreateReusableKeyAsync(ManagementClientConnection admin, string userName)
+    {
+        var user = (await admin.Client.CreateUserAsync(new CreateUserRequest { Name = userName }, cancellationToken: Ct)).User;
+        return (await admin.Client.CreatePreAuthKeyAsync(new CreatePreAuthKeyRequest
+        {
+            User = user.Id,
+            Reusable = true,
+            Expiration = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddHours(1)),
+        }, cancellationToken: Ct)).PreAuthKey.Key;
     }
 
     private static Uri Url(TestServerConfig config) => new($"http://127.0.0.1:{config.Port}");
