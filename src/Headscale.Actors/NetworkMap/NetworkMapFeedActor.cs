@@ -206,7 +206,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         Receive<Status.Failure>(f =>
         {
             _resyncing = false;
-            _log.Warning(f.Cause, "network map resync failed; the next one is in {Interval}", _resyncInterval);
+            _log.Warning(f.Cause, "network map resync failed; the periodic resync (every {Interval}) tries again", _resyncInterval);
         });
     }
 
