@@ -63,7 +63,12 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 
     /// <summary>The newest <see cref="OnlineNotifications"/> sequence applied per origin.</summary>
     private readonly Dictionary<string, long> _originSequence = new();
-    private long _sequence;
+
+    /// <summary>
+    /// Starts at the clock, not at zero: a map restarted by its supervisor keeps its host's origin, and
+    /// other hosts would ignore every report numbered below the ones its previous incarnation sent.
+    /// </summary>
+    private long _sequence = DateTimeOffset.UtcNow.UtcTicks;
     private Headscale.Policy.ParsedPolicy? _policy;
     private DateTimeOffset? _armedExpiry;
 

@@ -254,4 +254,22 @@ public sealed class NetworkMapOnlineAcrossHostsTests : Akka.TestKit.Xunit.TestKi
         var update = (await viewer.ExpectMsgAsync<MapDelta>(cancellationToken: Ct)).Response;
         Assert.True(Assert.Single(update.PeersChanged!.Value).Online);
     }
+
+    [Fact]
+    public async Task A_restarted_map_numbers_its_reports_after_those_of_its_previous_incarnation()
+    {
+        _map.Tell(new NodeUpdated(Node(2)));
+        _map.Tell(new Subscribe(2, CreateTestProbe().Ref));
+        var earlier = await _published.ExpectMsgAsync<OnlineReported>(r => r.NodeId == 2 && r.Online, cancellationToken: Ct);
+
+        // Same host, same origin: other hosts compare its numbers with the previous incarnation's.
+        Action<object> publishNowhere = _ => { };
+        var restarted = Sys.ActorOf(Props.Create(() => new NetworkMapActor(
+            Settings, AllowAllPolicy.Instance, TimeProvider.System, Grace, "", null, null, null, publishNowhere, null)));
+        restarted.Tell(new OnlineSnapshotRequested(HostB));
+        var snapshot = await ExpectMsgAsync<OnlineSnapshot>(cancellationToken: Ct);
+
+        Assert.Equal(earlier.Origin, snapshot.Origin);
+        Assert.True(snapshot.Sequence > earlier.Sequence, $"snapshot {snapshot.Sequence} must follow report {earlier.Sequence}");
+    }
 }
