@@ -43,7 +43,7 @@ public static class NetworkMapHostingExtensions
                 var controlUrl = options.Domain.ServerUrl.ToString().TrimEnd('/');
                 var map = system.ActorOf(
                     Props.Create(() => new NetworkMapActor(
-                        initial, AllowAllPolicy.Instance, TimeProvider.System, mapOptions.OfflineGrace, controlUrl, nodes, source)),
+                        initial, AllowAllPolicy.Instance, TimeProvider.System, mapOptions.OfflineGrace, controlUrl, nodes, source, null, null, null, mapOptions.FlushWindow)),
                     NetworkMapActorName);
                 registry.Register<NetworkMapRegistryKey>(map);
 

@@ -21,6 +21,12 @@ public sealed record NetworkMapOptions
     /// <summary>How long after its last stream ends a node is shown offline (Headscale: 10 s).</summary>
     public TimeSpan OfflineGrace { get; init; } = NetworkMapActor.OfflineGrace;
 
+    /// <summary>
+    /// <c>tuning.map_coalesce_window</c>: the least time between two flushes of changes to the map sessions
+    /// (the first change after a quiet spell goes out at once, what follows within the window joins it).
+    /// </summary>
+    public TimeSpan FlushWindow { get; init; } = NetworkMapActor.DefaultFlushWindow;
+
     /// <summary>How often each host loads the whole tailnet again to repair a lost notification (decision 0007).</summary>
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(5);
 

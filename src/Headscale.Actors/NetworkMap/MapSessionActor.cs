@@ -20,10 +20,8 @@ public sealed class MapSessionEndedException(string reason, bool nodeMissing) : 
 /// <list type="bullet">
 /// <item>The first message is the full map (a <see cref="MapResponse"/>, encoded here); every later one is a
 /// shared <see cref="MapDelta"/>, whose frame is encoded once for all sessions that get it.</item>
-/// <item>Deltas are coalesced: the first after a quiet spell goes out at once and opens a window; what
-/// arrives within the window is merged (<see cref="MapDeltaMerger"/>) and sent as one frame when it
-/// closes, which opens the next. A burst (hundreds of peers coming online) costs a session a frame
-/// per window, not a frame per change.</item>
+/// <item>Deltas go out as they arrive: the network map already batches a burst into one delta per viewer
+/// and flush window (<see cref="NetworkMapActor"/>).</item>
 /// <item>When the client still falls behind and the channel is full, the session stops queueing deltas
 /// (they would only pile up) and, once the channel has room again, asks the map for a fresh full map,
 /// which supersedes everything it skipped.</item>
@@ -32,40 +30,26 @@ public sealed class MapSessionEndedException(string reason, bool nodeMissing) : 
 /// </summary>
 public sealed class MapSessionActor : ReceiveActor, IWithTimers
 {
-    /// <summary>Default coalescing window: short against the 50 ms target for one change, long enough to fold a burst.</summary>
-    public static readonly TimeSpan DefaultCoalesceWindow = TimeSpan.FromMilliseconds(20);
-
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _nodeId;
     private readonly IActorRef _networkMap;
     private readonly ChannelWriter<byte[]> _output;
     private readonly bool _zstd;
     private readonly Func<TimeSpan> _keepAliveInterval;
-    private readonly TimeSpan _coalesceWindow;
-    /// <summary>A burst can grow this to hundreds of entries; <see cref="ClearPending"/> does not keep that capacity for an idle session.</summary>
-    private List<MapDelta> _pending = new();
     private bool _sentFull;
     private bool _behind;
-    private bool _windowOpen;
 
-    /// <param name="coalesceWindow">How long deltas after the first of a burst are gathered into one frame; zero sends each at once. <see cref="DefaultCoalesceWindow"/> by default.</param>
-    public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<byte[]> output, bool zstd, Func<TimeSpan> keepAliveInterval, TimeSpan? coalesceWindow = null)
+    public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<byte[]> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
         _nodeId = nodeId;
         _networkMap = networkMap;
         _output = output;
         _zstd = zstd;
         _keepAliveInterval = keepAliveInterval;
-        _coalesceWindow = coalesceWindow ?? DefaultCoalesceWindow;
-        if (_coalesceWindow < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(coalesceWindow), coalesceWindow, "the coalescing window cannot be negative");
-        }
 
         // The network map answers a subscription with the full map; it supersedes every delta before it.
         Receive<MapResponse>(full =>
         {
-            ClearPending();
             if (!_behind)
             {
                 Write(MapFrameCodec.Encode(full, _zstd), HeadscaleMetrics.MapResponseKind.Full);
@@ -75,35 +59,10 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         Receive<MapDelta>(delta =>
         {
             // Before the full map (a resync under way) a delta is already part of the full map that follows.
-            if (_behind || !_sentFull)
+            if (!_behind && _sentFull)
             {
-                return;
+                Write(delta.Frame(_zstd), HeadscaleMetrics.MapResponseKind.Delta);
             }
-
-            if (_windowOpen)
-            {
-                _pending.Add(delta);
-                return;
-            }
-
-            Write(delta.Frame(_zstd), HeadscaleMetrics.MapResponseKind.Delta);
-            OpenWindow();
-        });
-        Receive<WindowClosed>(_ =>
-        {
-            _windowOpen = false;
-            if (_pending.Count == 0 || _behind)
-            {
-                ClearPending();
-                return;
-            }
-
-            var frame = _pending.Count == 1
-                ? _pending[0].Frame(_zstd)
-                : MapFrameCodec.Encode(MapDeltaMerger.Merge([.. _pending.Select(d => d.Response)]), _zstd);
-            ClearPending();
-            Write(frame, HeadscaleMetrics.MapResponseKind.Delta);
-            OpenWindow();
         });
         Receive<KeepAliveTick>(_ =>
         {
@@ -150,27 +109,6 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         _output.TryComplete();
     }
 
-    private void ClearPending()
-    {
-        if (_pending.Capacity > 16)
-        {
-            _pending = new List<MapDelta>();
-        }
-        else
-        {
-            _pending.Clear();
-        }
-    }
-
-    private void OpenWindow()
-    {
-        if (_coalesceWindow > TimeSpan.Zero && !_behind)
-        {
-            _windowOpen = true;
-            Timers.StartSingleTimer(WindowClosed.Instance, WindowClosed.Instance, _coalesceWindow);
-        }
-    }
-
     private void Write(byte[] frame, string kind)
     {
         var delivered = _output.TryWrite(frame);
@@ -179,7 +117,6 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         {
             _log.Info("map session of node {NodeId} fell behind; it skips deltas until the client drains its stream, then gets a full map", _nodeId);
             _behind = true;
-            ClearPending();
             _output.WaitToWriteAsync().AsTask().PipeTo(Self, success: open => new CanWrite(open), failure: _ => new CanWrite(false));
             return;
         }
@@ -189,12 +126,6 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
 
     /// <summary>The channel has room again (or was closed: the client went away).</summary>
     private sealed record CanWrite(bool Open) : INoSerializationVerificationNeeded, IDeadLetterSuppression;
-
-    /// <summary>The coalescing window ended: what gathered in it goes out as one frame.</summary>
-    private sealed record WindowClosed : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
-    {
-        public static readonly WindowClosed Instance = new();
-    }
 
     private sealed record KeepAliveTick : INoSerializationVerificationNeeded, IDeadLetterSuppression, INotInfluenceReceiveTimeout
     {

@@ -39,6 +39,12 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     /// </summary>
     public static readonly TimeSpan RecompileDelay = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// Default least time between two flushes to the sessions: short against the 50 ms target for one change,
+    /// long enough to fold a burst into one message per viewer.
+    /// </summary>
+    public static readonly TimeSpan DefaultFlushWindow = TimeSpan.FromMilliseconds(20);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly NetworkMapState _state;
     private readonly TimeProvider _time;
@@ -51,6 +57,9 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _unknownNodeWait;
     private readonly TimeSpan _recompileDelay;
     private bool _recompileDue;
+    private readonly TimeSpan _flushWindow;
+    private bool _flushDue;
+    private long _nextFlushAt;
     private long _policyCompiles;
     private readonly Action<object> _publishOnline;
     private readonly string _origin;
@@ -79,6 +88,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     /// <param name="unknownNodeWait">How long a subscription waits for a node the map does not know yet; <see cref="UnknownNodeWait"/> by default.</param>
     /// <param name="publishOnline">Where this host's <see cref="OnlineNotifications"/> go; the cluster topic by default.</param>
     /// <param name="recompileDelay">How long joins and deletions gather before the policy is compiled again; <see cref="RecompileDelay"/> by default, zero compiles at once.</param>
+    /// <param name="flushWindow">Least time between two flushes of changes to the sessions (<see cref="DefaultFlushWindow"/> by default); zero flushes once the queued messages are applied.</param>
     public NetworkMapActor(
         MapSettings settings,
         ITailnetPolicy policy,
@@ -89,8 +99,15 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         Func<MapSettings>? settingsSource = null,
         TimeSpan? unknownNodeWait = null,
         Action<object>? publishOnline = null,
-        TimeSpan? recompileDelay = null)
+        TimeSpan? recompileDelay = null,
+        TimeSpan? flushWindow = null)
     {
+        _flushWindow = flushWindow ?? DefaultFlushWindow;
+        if (_flushWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(flushWindow), flushWindow, "the flush window cannot be negative");
+        }
+
         _state = new NetworkMapState(settings, policy);
         _controlUrl = controlUrl;
         _time = time;
@@ -143,7 +160,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 Recompile(_state.Nodes.Where(n => n.Id != view.Id).Append(view));
             }
 
-            Dispatch(_state.Upsert(view, Now));
+            _state.Upsert(view, Now);
             if (previous is null)
             {
                 // The compiled policy does not know a new node, so nobody sees it until the next compile; joins in a burst share one.
@@ -161,7 +178,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         {
             foreach (var view in loaded.Views)
             {
-                Dispatch(_state.Upsert(KeepLiveState(view), Now));
+                _state.Upsert(KeepLiveState(view), Now);
             }
 
             Recompile(_state.Nodes);
@@ -178,7 +195,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         ReceiveApplied<NodeRemoved>(r =>
         {
             // Removal reaches every viewer without the policy; the filters that named its addresses follow with the next compile.
-            Dispatch(_state.Remove(r.NodeId, Now));
+            _state.Remove(r.NodeId);
             ScheduleRecompile();
             // Every host deletes it from its map: nothing to publish.
             _remoteOnline.Remove(r.NodeId);
@@ -192,7 +209,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
                 }
             }
         });
-        ReceiveApplied<EndpointsUpdated>(u => Dispatch(_state.UpdateEndpoints(u.NodeId, u.Endpoints, u.DiscoKey, u.HomeDerp, Now)));
+        ReceiveApplied<EndpointsUpdated>(u => _state.UpdateEndpoints(u.NodeId, u.Endpoints, u.DiscoKey, u.HomeDerp));
         ReceiveApplied<PolicyUpdated>(p =>
         {
             _policy = p.Policy;
@@ -215,7 +232,18 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         ReceiveApplied<ExpiryDue>(_ =>
         {
             _armedExpiry = null;
-            Dispatch(_state.ExpireDue(Now));
+            _state.ExpireDue(Now);
+        });
+        ReceiveApplied<FlushDue>(_ =>
+        {
+            _flushDue = false;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Dispatch(_state.Flush(Now));
+            // A flush that took longer than the window (thousands of sessions) spaces the next one as far:
+            // under a storm the batches grow instead of the map doing nothing but flush. No window: no spacing.
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var spacing = _flushWindow == TimeSpan.Zero ? TimeSpan.Zero : took > _flushWindow ? took : _flushWindow;
+            _nextFlushAt = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(spacing.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         });
         Receive<UnknownNodeWaitOver>(over => RejectAwaiting(over.NodeId, "node not found"));
         Receive<GetStatistics>(_ => Sender.Tell(new MapStatistics(_state.NodeCount, _state.ViewerCount, _sessions.Values.Sum(s => s.Count), _policyCompiles)));
@@ -245,7 +273,7 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         {
             _sessions[subscribe.NodeId] = [];
             var peersSawOffline = _state.Get(subscribe.NodeId) is { Online: false };
-            Dispatch(_state.SetOnline(subscribe.NodeId, online: true, Now));
+            _state.SetOnline(subscribe.NodeId, online: true, Now);
             if (peersSawOffline)
             {
                 // A reconnect within the grace period never went offline, and a node streaming to
@@ -264,9 +292,16 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
             _state.Settings = _settingsSource();
         }
 
+        if (wasOnline && _state.HasPending)
+        {
+            // Another session of the node starts its view afresh: its other sessions must first be told what is pending.
+            Dispatch(_state.Flush(Now));
+        }
+
         _sessions[subscribe.NodeId].Add(subscribe.Session);
         Context.Watch(subscribe.Session);
         subscribe.Session.Tell(_state.Subscribe(subscribe.NodeId, Now));
+        ScheduleFlush();
     }
 
     /// <summary>Online, endpoints and home DERP are not in the entity's state: a new view of a known node keeps them.</summary>
@@ -341,9 +376,33 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         apply(message);
+        ScheduleFlush();
         ArmExpiryTimer();
         HeadscaleMetrics.NetworkMapApplyDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     });
+
+    /// <summary>
+    /// Tells the sessions what changed once the window since the last flush has passed: at once (after the
+    /// messages already queued, which join the batch) when the map was quiet, otherwise when the window ends.
+    /// </summary>
+    private void ScheduleFlush()
+    {
+        if (_flushDue || !_state.HasPending)
+        {
+            return;
+        }
+
+        _flushDue = true;
+        var wait = _nextFlushAt - System.Diagnostics.Stopwatch.GetTimestamp();
+        if (wait <= 0)
+        {
+            Self.Tell(FlushDue.Instance);
+        }
+        else
+        {
+            Timers.StartSingleTimer(FlushDue.Instance, FlushDue.Instance, TimeSpan.FromSeconds((double)wait / System.Diagnostics.Stopwatch.Frequency));
+        }
+    }
 
     /// <summary>Wakes the map when the next node key expires (re-armed at least hourly, so clock jumps are caught).</summary>
     private void ArmExpiryTimer()
@@ -443,6 +502,12 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         public static readonly RecompileDue Instance = new();
     }
 
+    /// <summary>Also the timer's key.</summary>
+    private sealed record FlushDue : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        public static readonly FlushDue Instance = new();
+    }
+
     /// <summary>
     /// The grace after this host's last stream of the node has passed (or after the host that held
     /// its last stream left). Only when no host has a stream does the node go offline here, and then
@@ -469,7 +534,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 
     private void GoOfflineHere(long nodeId, bool tellEntity)
     {
-        Dispatch(_state.SetOnline(nodeId, online: false, Now));
+        _state.SetOnline(nodeId, online: false, Now);
+        ScheduleFlush();
         if (tellEntity)
         {
             _presence?.Tell(new NodeDisconnected(new NodeId((ulong)nodeId), Now));
@@ -498,7 +564,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
         origins.Add(origin);
         if (_state.Get(nodeId) is { Online: false })
         {
-            Dispatch(_state.SetOnline(nodeId, online: true, Now));
+            _state.SetOnline(nodeId, online: true, Now);
+            ScheduleFlush();
         }
     }
 

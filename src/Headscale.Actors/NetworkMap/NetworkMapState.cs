@@ -9,10 +9,13 @@ public readonly record struct ViewerUpdate(long ViewerId, MapResponse Response);
 /// <summary>
 /// The in-memory tailnet as one host's network map sees it, and the incremental computation of
 /// what each subscribed viewer must be told. Not thread-safe: one actor owns it.
-/// The work for a change is proportional to the subscribed viewers times the nodes the change
-/// touches, never to all pairs of nodes; only a policy change revisits every viewer's peer set.
-/// Each changed peer is rendered once per change, and viewers that must be told the same thing get
-/// the same <see cref="MapResponse"/> instance, so the network map can encode it once.
+/// Node changes apply to the state at once and are told to viewers by <see cref="Flush"/>, which
+/// sends everything recorded since the last flush as one message per viewer: a burst of changes
+/// (a join storm, many nodes coming online) costs each viewer one pass and one message, not one per
+/// change. The work of a flush is proportional to the subscribed viewers times the nodes that changed,
+/// never to all pairs of nodes; only a policy change revisits every viewer's peer set. Each changed peer
+/// is rendered once, and viewers that must be told the same thing get the same <see cref="MapResponse"/>
+/// instance, so the network map can encode it once.
 /// </summary>
 public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 {
@@ -21,6 +24,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private readonly PrimaryRoutes _primaries = new();
     private readonly NodeSlots _slots = new();
     private readonly SortedSet<(DateTimeOffset At, long Id)> _pendingExpiries = new();
+    private readonly PendingChanges _pending = new();
     private ITailnetPolicy _policy = policy;
     private MapSettings _settings = settings;
 
@@ -54,13 +58,14 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     /// </summary>
     public IReadOnlyList<ViewerUpdate> ReplaceSettings(MapSettings next, DateTimeOffset now)
     {
+        var flushed = Flush(now);
         var previous = _settings;
         Settings = next;
         var dnsChanged = !ReferenceEquals(previous.Dns, next.Dns);
         var derpChanged = !previous.DerpMap.Span.SequenceEqual(next.DerpMap.Span);
         if (!dnsChanged && !derpChanged)
         {
-            return [];
+            return flushed;
         }
 
         var delta = new MapResponse
@@ -69,7 +74,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             DnsConfig = dnsChanged ? next.Dns : null,
             DerpMapRaw = derpChanged ? next.DerpMap : (ReadOnlyMemory<byte>?)null,
         };
-        return [.. _viewers.Keys.Select(viewer => new ViewerUpdate(viewer, delta))];
+        return [.. flushed, .. _viewers.Keys.Select(viewer => new ViewerUpdate(viewer, delta))];
     }
 
     /// <summary>The prefixes for which the node is the elected primary router.</summary>
@@ -95,7 +100,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             sent.Add(peer.Id);
         }
 
-        var viewer = new Viewer(sent, _policy.PacketFilterFor(self), _policy.SshPolicyFor(self));
+        var viewer = new Viewer(sent, _policy.PacketFilterFor(self), _policy.SshPolicyFor(self), _pending.Current);
         _viewers[viewerId] = viewer;
         return new MapResponse
         {
@@ -115,8 +120,11 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 
     public void Unsubscribe(long viewerId) => _viewers.Remove(viewerId);
 
+    /// <summary>Whether changes wait for <see cref="Flush"/>.</summary>
+    public bool HasPending => !_pending.IsEmpty;
+
     /// <summary>A node was added or changed (registration, hostinfo, routes, tags, expiry, rename).</summary>
-    public IReadOnlyList<ViewerUpdate> Upsert(PeerView node, DateTimeOffset now)
+    public void Upsert(PeerView node, DateTimeOffset now)
     {
         var previous = _nodes.GetValueOrDefault(node.Id);
         _nodes[node.Id] = node;
@@ -130,15 +138,15 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         var changed = _primaries.Reelect(prefixes, _nodes);
         changed.Add(node.Id);
         Forget(changed);
-        return Fanout(changed, removed: [], now, selfChanged: changed);
+        _pending.MarkChanged(changed);
     }
 
-    /// <summary>A node was deleted.</summary>
-    public IReadOnlyList<ViewerUpdate> Remove(long nodeId, DateTimeOffset now)
+    /// <summary>A node was deleted. Its slot is freed by the next flush, once every viewer has dropped it.</summary>
+    public void Remove(long nodeId)
     {
         if (!_nodes.Remove(nodeId, out var gone))
         {
-            return [];
+            return;
         }
 
         _viewers.Remove(nodeId);
@@ -146,10 +154,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         ForgetExpiry(gone);
         var changed = _primaries.Reelect(gone.ServedRoutes, _nodes);
         Forget(changed);
-        var updates = Fanout(changed, removed: [nodeId], now, selfChanged: changed);
-        // Every subscribed viewer has dropped it now; the slot can go to the next node.
-        _slots.Release(nodeId);
-        return updates;
+        _pending.MarkRemoved(nodeId);
+        _pending.MarkChanged(changed);
     }
 
     /// <summary>When the next node key expires while nothing else changes; null when none will.</summary>
@@ -160,7 +166,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     /// asks its user to log in again) and its peers get it as changed, marked expired, as Headscale does.
     /// Clients would also notice on their own clock; this makes it independent of their skew handling.
     /// </summary>
-    public IReadOnlyList<ViewerUpdate> ExpireDue(DateTimeOffset now)
+    public void ExpireDue(DateTimeOffset now)
     {
         var due = new HashSet<long>();
         while (_pendingExpiries.Count > 0 && _pendingExpiries.Min.At <= now)
@@ -170,7 +176,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             due.Add(entry.Id);
         }
 
-        return due.Count == 0 ? [] : Fanout(due, removed: [], now, selfChanged: due);
+        _pending.MarkChanged(due);
     }
 
     private void ForgetExpiry(PeerView? node)
@@ -182,11 +188,11 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     }
 
     /// <summary>A node's map stream connected or ended: peers learn it through OnlineChange.</summary>
-    public IReadOnlyList<ViewerUpdate> SetOnline(long nodeId, bool online, DateTimeOffset now)
+    public void SetOnline(long nodeId, bool online, DateTimeOffset now)
     {
         if (!_nodes.TryGetValue(nodeId, out var node) || node.Online == online)
         {
-            return [];
+            return;
         }
 
         var updated = node with { Online = online, LastSeen = online ? node.LastSeen : now };
@@ -195,32 +201,16 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         var routeChanges = _primaries.Reelect(updated.ServedRoutes, _nodes);
         _peerEntries.Remove(nodeId);
         Forget(routeChanges);
-
-        // Every viewer that sees the node gets the same message: one instance, encoded once.
-        var delta = new MapResponse
-        {
-            ControlTime = now,
-            OnlineChange = ImmutableDictionary<long, bool>.Empty.Add(nodeId, online),
-            PeersChangedPatch = online ? null : [new PeerChange(nodeId) { LastSeen = now }],
-        };
-        var updates = new List<ViewerUpdate>();
-        foreach (var (viewerId, viewer) in _viewers)
-        {
-            if (viewerId != nodeId && viewer.Peers.Contains(nodeId))
-            {
-                updates.Add(new ViewerUpdate(viewerId, delta));
-            }
-        }
-
-        return routeChanges.Count == 0 ? updates : Merge(updates, Fanout(routeChanges, [], now, selfChanged: routeChanges));
+        _pending.MarkOnline(nodeId, online, online ? null : now);
+        _pending.MarkChanged(routeChanges);
     }
 
     /// <summary>Endpoints, disco key or home DERP changed (lite map updates): peers get a patch, nothing else.</summary>
-    public IReadOnlyList<ViewerUpdate> UpdateEndpoints(long nodeId, ImmutableArray<string> endpoints, string? discoKey, int homeDerp, DateTimeOffset now)
+    public void UpdateEndpoints(long nodeId, ImmutableArray<string> endpoints, string? discoKey, int homeDerp)
     {
         if (!_nodes.TryGetValue(nodeId, out var node))
         {
-            return [];
+            return;
         }
 
         var patch = new PeerChange(nodeId)
@@ -232,23 +222,18 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         // A request without Hostinfo reports no home DERP (0): the known one stays.
         _nodes[nodeId] = node with { Endpoints = endpoints, DiscoKey = discoKey ?? node.DiscoKey, HomeDerp = homeDerp == 0 ? node.HomeDerp : homeDerp };
         _peerEntries.Remove(nodeId);
-        if (patch.Endpoints is null && patch.DiscoKey is null && patch.DerpRegion == 0)
+        if (patch.Endpoints is not null || patch.DiscoKey is not null || patch.DerpRegion != 0)
         {
-            return [];
+            _pending.MarkPatch(patch);
         }
-
-        var delta = new MapResponse { ControlTime = now, PeersChangedPatch = [patch] };
-        return _viewers
-            .Where(v => v.Key != nodeId && v.Value.Peers.Contains(nodeId))
-            .Select(v => new ViewerUpdate(v.Key, delta))
-            .ToList();
     }
 
     /// <summary>A new policy: compiled once by the caller, then each viewer gets only its own difference.</summary>
     public IReadOnlyList<ViewerUpdate> SetPolicy(ITailnetPolicy policy, DateTimeOffset now)
     {
+        // What changed before is told under the policy it happened under, and the difference below starts from there.
+        var updates = new List<ViewerUpdate>(Flush(now));
         _policy = policy;
-        var updates = new List<ViewerUpdate>();
         var messages = new Dictionary<DeltaKey, MapResponse>();
         foreach (var (viewerId, viewer) in _viewers)
         {
@@ -343,83 +328,157 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     private IEnumerable<PeerView> VisiblePeers(PeerView self) =>
         _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n));
 
-    private IReadOnlyList<ViewerUpdate> Fanout(HashSet<long> changed, IReadOnlyCollection<long> removed, DateTimeOffset now, HashSet<long> selfChanged)
+    /// <summary>
+    /// Tells every subscribed viewer what changed since the last flush, in one message each: the peers it
+    /// sees that changed (full entries), those it may no longer see or that were deleted, online edges and
+    /// endpoint patches of peers it was sent, and its own node when that changed. What a viewer's full map
+    /// already held (it subscribed after the change) is skipped. Viewers told the same thing share one
+    /// message instance.
+    /// </summary>
+    public IReadOnlyList<ViewerUpdate> Flush(DateTimeOffset now)
     {
+        if (_pending.IsEmpty)
+        {
+            return [];
+        }
+
+        var items = FlushItems.From(_pending);
+        _pending.Clear();
         var updates = new List<ViewerUpdate>();
-        // Each changed peer is rendered once, and viewers told the same thing share one message.
-        var messages = new Dictionary<DeltaKey, MapResponse>();
+        var messages = new SharedMessages();
+        var carried = new List<int>();
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
-            var changedPeers = new List<MapNode>();
-            var removedPeers = new List<long>();
-            var newProfiles = new List<PeerView>();
-            foreach (var id in changed)
+            var selfUpdated = false;
+            carried.Clear();
+            for (var i = 0; i < items.Changed.Length; i++)
             {
-                if (id == viewerId || !_nodes.TryGetValue(id, out var peer))
+                var (id, stamp) = items.Changed[i];
+                if (stamp <= viewer.SubscribedAt || !_nodes.TryGetValue(id, out var peer))
                 {
                     continue;
                 }
 
-                var visible = _policy.CanSee(self, peer);
-                if (visible)
+                if (id == viewerId)
+                {
+                    selfUpdated = true;
+                }
+                else if (_policy.CanSee(self, peer))
                 {
                     // Every changed peer comes with its owner's profile, as Headscale sends it: the
                     // owner may be new to this viewer (a moved node) or renamed.
                     viewer.Peers.Add(id);
-                    newProfiles.Add(peer);
-                    changedPeers.Add(PeerEntry(peer, now));
+                    carried.Add(i);
                 }
                 else if (viewer.Peers.Remove(id))
                 {
-                    removedPeers.Add(id);
+                    carried.Add(-1 - i);
                 }
             }
 
-            foreach (var id in removed)
+            for (var i = 0; i < items.Removed.Length; i++)
             {
-                if (viewer.Peers.Remove(id))
+                if (viewer.Peers.Remove(items.Removed[i].Id))
                 {
-                    removedPeers.Add(id);
+                    carried.Add(items.RemovedBase + i);
                 }
             }
 
-            var filter = _policy.PacketFilterFor(self);
-            var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
-            viewer.Filter = filter;
-            var selfUpdated = selfChanged.Contains(viewerId);
-            if (changedPeers.Count == 0 && removedPeers.Count == 0 && !filterChanged && !selfUpdated)
+            for (var i = 0; i < items.Online.Length; i++)
             {
-                continue;
+                // Sent with a full entry too, which holds the same state: clients act on the edge.
+                var (id, presence) = items.Online[i];
+                if (presence.Stamp > viewer.SubscribedAt && id != viewerId && viewer.Peers.Contains(id))
+                {
+                    carried.Add(items.OnlineBase + i);
+                }
             }
 
-            removedPeers.Sort();
-            var build = () => new MapResponse
+            for (var i = 0; i < items.Patches.Length; i++)
             {
-                ControlTime = now,
-                Node = selfUpdated ? Render(self, now, isSelf: true) : null,
-                PeersChanged = changedPeers.Count > 0 ? changedPeers.ToImmutableArray() : null,
-                PeersRemoved = removedPeers.Count > 0 ? removedPeers.ToImmutableArray() : null,
-                PacketFilterRaw = filterChanged ? filter : (ReadOnlyMemory<byte>?)null,
-                UserProfiles = newProfiles.Count > 0 ? Profiles(newProfiles) : null,
-            };
+                var (id, _, stamp, entryStamp) = items.Patches[i];
+                if (stamp > viewer.SubscribedAt && entryStamp <= viewer.SubscribedAt && id != viewerId && viewer.Peers.Contains(id))
+                {
+                    carried.Add(items.PatchBase + i);
+                }
+            }
+
             if (selfUpdated)
             {
                 // The self node is this viewer's own: a message of its own.
-                updates.Add(new ViewerUpdate(viewerId, build()));
-                continue;
+                updates.Add(new ViewerUpdate(viewerId, BuildDelta(items, carried, now, Render(self, now, isSelf: true))));
             }
-
-            var key = new DeltaKey(IdList(changedPeers.Select(p => p.Id)), IdList(removedPeers), filterChanged ? filter : null, null);
-            if (!messages.TryGetValue(key, out var message))
+            else if (carried.Count > 0)
             {
-                messages[key] = message = build();
+                updates.Add(new ViewerUpdate(viewerId, messages.GetOrAdd(carried, () => BuildDelta(items, carried, now, self: null))));
             }
+        }
 
-            updates.Add(new ViewerUpdate(viewerId, message));
+        foreach (var (id, _) in items.Removed)
+        {
+            // Every subscribed viewer has dropped it now; the slot can go to the next node.
+            _slots.Release(id);
         }
 
         return updates;
+    }
+
+    /// <summary>
+    /// One delta from the flush items a viewer gets: positions into <see cref="FlushItems"/> (changed peers,
+    /// removed peers, online edges, patches, in that order); a negative position is a changed peer the viewer
+    /// may no longer see, so it is removed.
+    /// </summary>
+    private MapResponse BuildDelta(FlushItems items, List<int> carried, DateTimeOffset now, MapNode? self)
+    {
+        var changed = new List<MapNode>();
+        var owners = new List<PeerView>();
+        var removed = new List<long>();
+        var online = ImmutableDictionary.CreateBuilder<long, bool>();
+        var patches = new SortedDictionary<long, PeerChange>();
+        foreach (var position in carried)
+        {
+            if (position < 0)
+            {
+                removed.Add(items.Changed[-1 - position].Id);
+            }
+            else if (position < items.RemovedBase)
+            {
+                var peer = _nodes[items.Changed[position].Id];
+                changed.Add(PeerEntry(peer, now));
+                owners.Add(peer);
+            }
+            else if (position < items.OnlineBase)
+            {
+                removed.Add(items.Removed[position - items.RemovedBase].Id);
+            }
+            else if (position < items.PatchBase)
+            {
+                var (id, presence) = items.Online[position - items.OnlineBase];
+                online[id] = presence.IsOnline;
+                if (presence.LastSeen is { } seen)
+                {
+                    patches[id] = new PeerChange(id) { LastSeen = seen };
+                }
+            }
+            else
+            {
+                var (id, patch, _, _) = items.Patches[position - items.PatchBase];
+                patches[id] = patches.TryGetValue(id, out var lastSeen) ? patch with { LastSeen = lastSeen.LastSeen } : patch;
+            }
+        }
+
+        removed.Sort();
+        return new MapResponse
+        {
+            ControlTime = now,
+            Node = self,
+            PeersChanged = SharedMessages.NullIfEmpty(changed),
+            PeersRemoved = SharedMessages.NullIfEmpty(removed),
+            OnlineChange = online.Count > 0 ? online.ToImmutable() : null,
+            PeersChangedPatch = patches.Count > 0 ? [.. patches.Values] : null,
+            UserProfiles = owners.Count > 0 ? Profiles(owners) : null,
+        };
     }
 
     /// <summary>The node's entry in peer lists, rendered once and reused until the node, its routes or the domain change.</summary>
@@ -479,16 +538,13 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
             .Select(g => new UserProfile(g.Key, g.First().UserLogin, g.First().UserLogin))
             .ToImmutableArray();
 
-    private static List<ViewerUpdate> Merge(List<ViewerUpdate> first, IReadOnlyList<ViewerUpdate> second)
-    {
-        // Two messages for one viewer are fine on the wire; keep order: online change first.
-        first.AddRange(second);
-        return first;
-    }
-
     /// <summary>What a subscribed viewer has been sent, so the next message can be a difference.</summary>
-    private sealed class Viewer(PeerIdSet peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh)
+    private sealed class Viewer(PeerIdSet peers, ReadOnlyMemory<byte> filter, ReadOnlyMemory<byte> ssh, long subscribedAt)
     {
+        /// <summary>The pending-change stamp at subscription: changes stamped up to it were in the full map.</summary>
+        public long SubscribedAt { get; } = subscribedAt;
+
+
         /// <summary>The peers this viewer has been sent: a bitset, since N viewers each hold up to N of them.</summary>
         public PeerIdSet Peers { get; } = peers;
         public ReadOnlyMemory<byte> Filter { get; set; } = filter;

@@ -72,7 +72,7 @@ public static class ConfigBinder
             NodeMapSessionBufferedChannelSize = r.Int("tuning.node_mapsession_buffered_chan_size", 30, 1, 100_000),
             RegisterCacheExpiration = r.Duration("tuning.register_cache_expiration", TimeSpan.FromMinutes(15)),
             RegisterCacheCleanup = r.Duration("tuning.register_cache_cleanup", TimeSpan.FromMinutes(20)),
-            MapCoalesceWindow = r.Duration("tuning.map_coalesce_window", Headscale.Actors.NetworkMap.MapSessionActor.DefaultCoalesceWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1)),
+            MapCoalesceWindow = r.Duration("tuning.map_coalesce_window", Headscale.Actors.NetworkMap.NetworkMapActor.DefaultFlushWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1)),
             MapKeepAliveInterval = r.Has("tuning.map_keepalive_interval")
                 ? r.Duration("tuning.map_keepalive_interval", TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(110))
                 : null,

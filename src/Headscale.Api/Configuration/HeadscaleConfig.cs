@@ -124,10 +124,11 @@ public sealed record TuningConfig
     public TimeSpan RegisterCacheCleanup { get; init; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
-    /// How long a map stream gathers the deltas after the first of a burst into one frame (0: every
-    /// delta at once). Not a Headscale key: its <c>batch_change_delay</c> delays every change.
+    /// Least time between two flushes of network map changes to the map streams: the first change after a
+    /// quiet spell goes out at once, what follows within the window joins the next flush (0: flush as soon as
+    /// the changes already queued are applied). Not a Headscale key: its <c>batch_change_delay</c> delays every change.
     /// </summary>
-    public TimeSpan MapCoalesceWindow { get; init; } = Headscale.Actors.NetworkMap.MapSessionActor.DefaultCoalesceWindow;
+    public TimeSpan MapCoalesceWindow { get; init; } = Headscale.Actors.NetworkMap.NetworkMapActor.DefaultFlushWindow;
 
     /// <summary>Keep-alive interval of map streams; null: Headscale's 50 s plus up to 9 s of jitter.</summary>
     public TimeSpan? MapKeepAliveInterval { get; init; }

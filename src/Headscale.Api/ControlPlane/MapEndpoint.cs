@@ -102,7 +102,7 @@ public static partial class MapEndpoint
         });
         var map = await networkMap.GetAsync(aborted);
         var system = context.RequestServices.GetRequiredService<ActorSystem>();
-        var session = system.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval, options.CoalesceWindow)));
+        var session = system.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval)));
         var started = false;
         try
         {
@@ -195,4 +195,4 @@ public static partial class MapEndpoint
 }
 
 /// <summary>Per-session tuning: buffered frames before a slow client resyncs, keep-alive interval, coalescing window of deltas.</summary>
-public sealed record MapSessionOptions(int BufferedFrames, Func<TimeSpan> KeepAliveInterval, TimeSpan? CoalesceWindow = null);
+public sealed record MapSessionOptions(int BufferedFrames, Func<TimeSpan> KeepAliveInterval);

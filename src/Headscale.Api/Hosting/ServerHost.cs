@@ -64,8 +64,7 @@ public static class ServerHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
         builder.Services.AddSingleton(new MapSessionOptions(
             config.Tuning.NodeMapSessionBufferedChannelSize,
-            config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval,
-            config.Tuning.MapCoalesceWindow));
+            config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval));
         // After Kestrel: its sockets transport is only added when no other listener factory is registered yet.
         builder.Services.AddTs2021Transport();
 
@@ -133,6 +132,7 @@ public static class ServerHost
         Headscale.Actors.NetworkMap.MapSettings? settings = null;
         return new NetworkMapOptions
         {
+            FlushWindow = config.Tuning.MapCoalesceWindow,
             // Called by the network map actor only (one thread at a time); rebuilt only when an input changed.
             Settings = services =>
             {

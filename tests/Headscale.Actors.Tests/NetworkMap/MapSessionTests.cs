@@ -25,15 +25,15 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         Created = DateTimeOffset.UnixEpoch,
     };
 
-    private IActorRef NewMap(TimeSpan? grace = null) =>
+    private IActorRef NewMap(TimeSpan? grace = null, TimeSpan? flushWindow = null) =>
         Sys.ActorOf(Props.Create(() => new NetworkMapActor(
-            Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200), "", null, null, TimeSpan.FromMilliseconds(300))));
+            Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200), "", null, null, TimeSpan.FromMilliseconds(300), null, null, flushWindow)));
 
-    private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null, TimeSpan? window = null)
+    private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null)
     {
         var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var interval = keepAlive ?? TimeSpan.FromMinutes(5);
-        var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval, window)));
+        var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval)));
         return (session, channel.Reader);
     }
 
@@ -146,10 +146,10 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public async Task A_client_that_falls_behind_skips_the_queued_deltas_and_gets_a_full_map_when_it_reads_again()
     {
-        var map = NewMap();
+        // No flush window, and each change flushed before the next arrives: every change is a frame of its own, so the small channel overflows.
+        var map = NewMap(flushWindow: TimeSpan.Zero);
         map.Tell(new NodeUpdated(Node(1)));
-        // No coalescing window: every change is a frame of its own, so the small channel overflows.
-        var (session, frames) = Connect(map, 1, capacity: 2, window: TimeSpan.Zero);
+        var (session, frames) = Connect(map, 1, capacity: 2);
         Watch(session);
         // Only once the session is subscribed does each change become a frame of its own.
         await AwaitAssertAsync(async () =>
@@ -159,6 +159,9 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         for (var id = 2; id < 10; id++)
         {
             map.Tell(new NodeUpdated(Node(id)));
+            // The first answer follows the change, the second the flush the change queued behind it.
+            await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
+            await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
         }
 
         // Nobody reads until the session has been handed every delta: the map has applied the changes once it
@@ -195,9 +198,9 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     };
 
     /// <summary>A session on a probe standing in for the map, past its full map.</summary>
-    private async Task<(IActorRef Session, ChannelReader<byte[]> Frames)> SubscribedSessionAsync(Akka.TestKit.TestProbe map, TimeSpan window)
+    private async Task<(IActorRef Session, ChannelReader<byte[]> Frames)> SubscribedSessionAsync(Akka.TestKit.TestProbe map)
     {
-        var (session, frames) = Connect(map.Ref, 1, window: window);
+        var (session, frames) = Connect(map.Ref, 1);
         await map.ExpectMsgAsync<Subscribe>(cancellationToken: TestContext.Current.CancellationToken);
         session.Tell(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, Node = Rendered(1) });
         Assert.True((await NextAsync(frames)).TryGetProperty("Node", out _));
@@ -205,48 +208,64 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
-    public async Task A_burst_of_deltas_becomes_the_first_delta_then_one_merged_frame()
+    public async Task A_burst_of_changes_reaches_a_session_as_the_first_change_then_one_frame_for_the_rest()
     {
-        var map = CreateTestProbe();
-        var (session, frames) = await SubscribedSessionAsync(map, TimeSpan.FromSeconds(1));
+        var map = NewMap(flushWindow: TimeSpan.FromSeconds(1));
+        map.Tell(new NodeUpdated(Node(1)));
+        var (session, frames) = Connect(map, 1);
+        await NextAsync(frames);
 
-        for (var id = 2; id <= 51; id++)
+        // After a quiet spell the first change goes out at once and opens the window.
+        map.Tell(new NodeUpdated(Node(2)));
+        var first = await NextAsync(frames);
+        Assert.Equal([2L], first.GetProperty("PeersChanged").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()));
+
+        for (var id = 3; id <= 51; id++)
         {
-            session.Tell(new MapDelta(OnlineChange(id, true)));
+            map.Tell(new NodeUpdated(Node(id)));
         }
 
-        var first = await NextAsync(frames);
-        Assert.Equal(["2"], first.GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name));
-        var merged = await NextAsync(frames);
-        Assert.Equal(Enumerable.Range(3, 49).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            merged.GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name).OrderBy(int.Parse));
-        // The session has handled every delta before it answers; nothing else was queued.
+        var rest = await NextAsync(frames);
+        Assert.Equal(Enumerable.Range(3, 49).Select(i => (long)i), rest.GetProperty("PeersChanged").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()));
+        // The map has flushed and the session has written everything it was sent before they answer: one frame, nothing else.
+        await map.Ask<MapStatistics>(GetStatistics.Instance, Wait, TestContext.Current.CancellationToken);
         await session.Ask<ActorIdentity>(new Identify(1), Wait, TestContext.Current.CancellationToken);
         Assert.False(frames.TryRead(out _));
     }
 
     [Fact]
-    public async Task Within_a_window_a_removal_after_a_change_wins_and_a_change_after_a_removal_wins()
+    public async Task Within_a_window_only_the_latest_state_of_each_peer_is_sent()
     {
-        var map = CreateTestProbe();
-        var (session, frames) = await SubscribedSessionAsync(map, TimeSpan.FromSeconds(1));
+        var map = NewMap(flushWindow: TimeSpan.FromSeconds(1));
+        foreach (var id in new long[] { 1, 7, 8, 9 })
+        {
+            map.Tell(new NodeUpdated(Node(id)));
+        }
 
-        session.Tell(new MapDelta(OnlineChange(9, true)));
-        session.Tell(new MapDelta(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, PeersChanged = [Rendered(7)] }));
-        session.Tell(new MapDelta(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, PeersRemoved = [7, 8] }));
-        session.Tell(new MapDelta(new MapResponse { ControlTime = DateTimeOffset.UnixEpoch, PeersChanged = [Rendered(8)] }));
-
+        var (_, frames) = Connect(map, 1);
         await NextAsync(frames);
-        var merged = await NextAsync(frames);
-        Assert.Equal([7L], merged.GetProperty("PeersRemoved").EnumerateArray().Select(e => e.GetInt64()));
-        Assert.Equal([8L], merged.GetProperty("PeersChanged").EnumerateArray().Select(e => e.GetProperty("ID").GetInt64()));
+        map.Tell(new EndpointsUpdated(9, ["192.0.2.9:1"], null, 0));
+        Assert.True((await NextAsync(frames)).TryGetProperty("PeersChangedPatch", out _));
+
+        // Within the window that patch opened: 7 changes and is deleted, 8 moves twice.
+        map.Tell(new NodeUpdated(Node(7) with { Hostinfo = "{\"Hostname\":\"seven\"}"u8.ToArray() }));
+        map.Tell(new NodeRemoved(7));
+        map.Tell(new EndpointsUpdated(8, ["192.0.2.8:1"], null, 0));
+        map.Tell(new EndpointsUpdated(8, ["192.0.2.8:2"], null, 0));
+
+        var batch = await NextAsync(frames);
+        Assert.Equal([7L], batch.GetProperty("PeersRemoved").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.False(batch.TryGetProperty("PeersChanged", out _));
+        var patch = Assert.Single(batch.GetProperty("PeersChangedPatch").EnumerateArray());
+        Assert.Equal(8, patch.GetProperty("NodeID").GetInt64());
+        Assert.Equal(["192.0.2.8:2"], patch.GetProperty("Endpoints").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]
-    public async Task With_no_window_every_delta_is_a_frame_of_its_own_and_shared_deltas_are_encoded_once()
+    public async Task Every_delta_is_a_frame_of_its_own_and_shared_deltas_are_encoded_once()
     {
         var map = CreateTestProbe();
-        var (session, frames) = await SubscribedSessionAsync(map, TimeSpan.Zero);
+        var (session, frames) = await SubscribedSessionAsync(map);
         var shared = new MapDelta(OnlineChange(2, true));
         var encoded = shared.Frame(zstd: true);
 
@@ -259,10 +278,10 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
-    public async Task Deltas_before_the_full_map_of_a_resync_are_dropped_and_the_full_map_clears_pending_ones()
+    public async Task Deltas_before_the_full_map_of_a_resync_are_dropped()
     {
         var map = CreateTestProbe();
-        var (session, frames) = Connect(map.Ref, 1, window: TimeSpan.FromSeconds(1));
+        var (session, frames) = Connect(map.Ref, 1);
         await map.ExpectMsgAsync<Subscribe>(cancellationToken: TestContext.Current.CancellationToken);
 
         // Sent by the map before it handled the subscription: the full map that follows already holds it.

@@ -58,10 +58,16 @@ public sealed class NetworkMapFanoutTests : Akka.TestKit.Xunit.TestKit
             sessions.Add(session);
         }
 
-        // Sessions 1 and 2 also saw 2 and 3 come online; skip to node 4's arrival.
+        // Sessions 1 and 2 also see 3 come online (a second session of node 1 has what was pending told
+        // first); once they have, node 4's arrival is a change of its own.
         var second = CreateTestProbe();
         map.Tell(new Subscribe(1, second.Ref));
         await second.ExpectMsgAsync<MapResponse>(cancellationToken: Ct);
+        foreach (var earlier in sessions.Take(2))
+        {
+            await earlier.FishForMessageAsync<MapDelta>(d => d.Response.OnlineChange?.ContainsKey(3) == true, cancellationToken: Ct);
+        }
+
         map.Tell(new Subscribe(4, CreateTestProbe().Ref));
 
         var received = new List<MapDelta>();

@@ -37,6 +37,13 @@ public sealed class NetworkMapStateTests
         return map;
     }
 
+    /// <summary>Applies one change and flushes it, as the network map actor does when the map is quiet.</summary>
+    private static IReadOnlyList<ViewerUpdate> Apply(NetworkMapState map, Action<NetworkMapState> change, DateTimeOffset? at = null)
+    {
+        change(map);
+        return map.Flush(at ?? Now);
+    }
+
     private static MapResponse For(IReadOnlyList<ViewerUpdate> updates, long viewer) =>
         Assert.Single(updates, u => u.ViewerId == viewer).Response;
 
@@ -69,7 +76,7 @@ public sealed class NetworkMapStateTests
         map.Subscribe(1, Now);
         map.Subscribe(2, Now);
 
-        var updates = map.Upsert(Node(3), Now);
+        var updates = Apply(map, m => m.Upsert(Node(3), Now));
 
         Assert.Equal([1L, 2L], updates.Select(u => u.ViewerId).Order());
         Assert.Equal(3, Assert.Single(For(updates, 1).PeersChanged!.Value).Id);
@@ -85,9 +92,9 @@ public sealed class NetworkMapStateTests
             map.Subscribe(id, Now);
         }
 
-        var joined = map.Upsert(Node(5), Now);
-        var offline = map.SetOnline(2, online: false, Now);
-        var moved = map.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0, Now);
+        var joined = Apply(map, m => m.Upsert(Node(5), Now));
+        var offline = Apply(map, m => m.SetOnline(2, online: false, Now));
+        var moved = Apply(map, m => m.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0));
 
         Assert.Equal(4, joined.Count);
         Assert.All(joined, u => Assert.Same(joined[0].Response, u.Response));
@@ -95,6 +102,38 @@ public sealed class NetworkMapStateTests
         Assert.All(offline, u => Assert.Same(offline[0].Response, u.Response));
         Assert.Equal(3, moved.Count);
         Assert.All(moved, u => Assert.Same(moved[0].Response, u.Response));
+    }
+
+    [Fact]
+    public void Changes_before_one_flush_reach_each_viewer_as_one_message_and_a_later_subscriber_only_what_followed_it()
+    {
+        var map = MapWith(Node(1), Node(2), Node(3));
+        map.Subscribe(1, Now);
+        map.Subscribe(2, Now);
+
+        map.Upsert(Node(4), Now);
+        map.SetOnline(3, online: false, Now);
+        map.UpdateEndpoints(2, ["192.0.2.2:41641"], null, 0);
+        // Viewer 4 subscribes mid-burst: its full map has node 4 itself and 3 offline already.
+        map.Subscribe(4, Now);
+        map.UpdateEndpoints(2, ["192.0.2.2:41642"], null, 0);
+        var updates = map.Flush(Now);
+
+        var one = For(updates, 1);
+        Assert.Equal([4L], one.PeersChanged!.Value.Select(p => p.Id));
+        Assert.Equal([3L], one.OnlineChange!.Keys);
+        Assert.Equal([2L, 3L], one.PeersChangedPatch!.Value.Select(p => p.NodeId));
+        Assert.Equal(["192.0.2.2:41642"], one.PeersChangedPatch.Value.Single(p => p.NodeId == 2).Endpoints!.Value);
+        Assert.Equal(Now, one.PeersChangedPatch.Value.Single(p => p.NodeId == 3).LastSeen);
+        // Viewer 2 is told the same about 3 and 4 but nothing about itself.
+        var two = For(updates, 2);
+        Assert.Equal([4L], two.PeersChanged!.Value.Select(p => p.Id));
+        Assert.Equal([3L], two.PeersChangedPatch!.Value.Select(p => p.NodeId));
+        var four = For(updates, 4);
+        Assert.Null(four.PeersChanged);
+        Assert.Null(four.OnlineChange);
+        Assert.Equal(["192.0.2.2:41642"], Assert.Single(four.PeersChangedPatch!.Value).Endpoints!.Value);
+        Assert.Empty(map.Flush(Now));
     }
 
     [Fact]
@@ -114,8 +153,8 @@ public sealed class NetworkMapStateTests
         }
 
         // Node 1 changes: viewers 2, 3 and 4 all see it the same way. Node 4 changes: viewer 3 is not told.
-        var one = map.Upsert(Node(1) with { Hostinfo = "{\"Hostname\":\"one\"}"u8.ToArray() }, Now);
-        var four = map.Upsert(Node(4) with { Hostinfo = "{\"Hostname\":\"four\"}"u8.ToArray() }, Now);
+        var one = Apply(map, m => m.Upsert(Node(1) with { Hostinfo = "{\"Hostname\":\"one\"}"u8.ToArray() }, Now));
+        var four = Apply(map, m => m.Upsert(Node(4) with { Hostinfo = "{\"Hostname\":\"four\"}"u8.ToArray() }, Now));
 
         var toViewers = one.Where(u => u.ViewerId != 1).ToList();
         Assert.Equal([2L, 3L, 4L], toViewers.Select(u => u.ViewerId).Order());
@@ -153,7 +192,7 @@ public sealed class NetworkMapStateTests
         var b = map.Subscribe(2, Now);
         Assert.Same(a.Peers!.Value.Single(p => p.Id == 3), b.Peers!.Value.Single(p => p.Id == 3));
 
-        map.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0, Now);
+        map.UpdateEndpoints(3, ["192.0.2.3:41641"], null, 0);
         var later = map.Subscribe(1, Now.AddMinutes(2));
 
         var entry = later.Peers!.Value.Single(p => p.Id == 3);
@@ -168,12 +207,12 @@ public sealed class NetworkMapStateTests
         var map = MapWith(Node(1), Node(2), Node(3));
         map.Subscribe(1, Now);
 
-        Assert.Equal([3L], For(map.Remove(3, Now), 1).PeersRemoved!.Value);
-        Assert.Equal(4, Assert.Single(For(map.Upsert(Node(4), Now), 1).PeersChanged!.Value).Id);
-        Assert.Empty(map.SetOnline(3, online: false, Now));
+        Assert.Equal([3L], For(Apply(map, m => m.Remove(3)), 1).PeersRemoved!.Value);
+        Assert.Equal(4, Assert.Single(For(Apply(map, m => m.Upsert(Node(4), Now)), 1).PeersChanged!.Value).Id);
+        Assert.Empty(Apply(map, m => m.SetOnline(3, online: false, Now)));
 
-        Assert.Equal([4L], For(map.Remove(4, Now), 1).PeersRemoved!.Value);
-        Assert.Equal([2L], For(map.SetOnline(2, online: false, Now), 1).OnlineChange!.Keys);
+        Assert.Equal([4L], For(Apply(map, m => m.Remove(4)), 1).PeersRemoved!.Value);
+        Assert.Equal([2L], For(Apply(map, m => m.SetOnline(2, online: false, Now)), 1).OnlineChange!.Keys);
     }
 
     private sealed class SeesPolicy(Func<PeerView, PeerView, bool> canSee) : ITailnetPolicy
@@ -191,14 +230,14 @@ public sealed class NetworkMapStateTests
         var map = MapWith(Node(1), Node(2), Node(3));
         map.Subscribe(1, Now);
 
-        var offline = map.SetOnline(3, online: false, Now);
-        var deleted = map.Remove(3, Now);
+        var offline = Apply(map, m => m.SetOnline(3, online: false, Now));
+        var deleted = Apply(map, m => m.Remove(3));
 
         var change = For(offline, 1);
         Assert.False(change.OnlineChange![3]);
         Assert.Equal(Now, Assert.Single(change.PeersChangedPatch!.Value).LastSeen);
         Assert.Equal([3L], For(deleted, 1).PeersRemoved!.Value);
-        Assert.Empty(map.SetOnline(3, online: true, Now));
+        Assert.Empty(Apply(map, m => m.SetOnline(3, online: true, Now)));
     }
 
     [Fact]
@@ -207,8 +246,8 @@ public sealed class NetworkMapStateTests
         var map = MapWith(Node(1), Node(2));
         map.Subscribe(1, Now);
 
-        var first = map.UpdateEndpoints(2, ["192.0.2.1:41641"], "discokey:" + new string('d', 64), 999, Now);
-        var again = map.UpdateEndpoints(2, ["192.0.2.1:41641"], "discokey:" + new string('d', 64), 999, Now);
+        var first = Apply(map, m => m.UpdateEndpoints(2, ["192.0.2.1:41641"], "discokey:" + new string('d', 64), 999));
+        var again = Apply(map, m => m.UpdateEndpoints(2, ["192.0.2.1:41641"], "discokey:" + new string('d', 64), 999));
 
         var patch = Assert.Single(For(first, 1).PeersChangedPatch!.Value);
         Assert.Equal(["192.0.2.1:41641"], patch.Endpoints!.Value);
@@ -224,7 +263,7 @@ public sealed class NetworkMapStateTests
         var before = map.Subscribe(1, Now);
         Assert.Null(before.Peers!.Value.Single().AllowedIPs);
 
-        var updates = map.Upsert(Node(2, announced: ["10.0.0.0/24"], approved: ["10.0.0.0/24"]), Now);
+        var updates = Apply(map, m => m.Upsert(Node(2, announced: ["10.0.0.0/24"], approved: ["10.0.0.0/24"]), Now));
 
         var peer = Assert.Single(For(updates, 1).PeersChanged!.Value);
         Assert.Equal(["100.64.0.2/32", "fd7a:115c:a1e0::2/128", "10.0.0.0/24"], peer.AllowedIPs!.Value);
@@ -240,12 +279,12 @@ public sealed class NetworkMapStateTests
         Assert.Equal(["10.0.0.0/24"], first.Peers!.Value.Single(p => p.Id == 2).PrimaryRoutes);
         Assert.Empty(first.Peers!.Value.Single(p => p.Id == 3).PrimaryRoutes);
 
-        var failover = map.SetOnline(2, online: false, Now);
+        var failover = Apply(map, m => m.SetOnline(2, online: false, Now));
         var changed = failover.Where(u => u.ViewerId == 1).SelectMany(u => u.Response.PeersChanged ?? []).ToList();
         Assert.Equal(["10.0.0.0/24"], changed.Single(p => p.Id == 3).PrimaryRoutes);
         Assert.Empty(changed.Single(p => p.Id == 2).PrimaryRoutes);
 
-        var back = map.SetOnline(2, online: true, Now);
+        var back = Apply(map, m => m.SetOnline(2, online: true, Now));
         Assert.DoesNotContain(back.SelectMany(u => u.Response.PeersChanged ?? []), p => p.Id == 3);
     }
 
@@ -310,8 +349,8 @@ public sealed class NetworkMapStateTests
         map.Subscribe(2, Now);
         Assert.Equal(Now.AddMinutes(5), map.NextExpiry);
 
-        Assert.Empty(map.ExpireDue(Now.AddMinutes(4)));
-        var updates = map.ExpireDue(Now.AddMinutes(5));
+        Assert.Empty(Apply(map, m => m.ExpireDue(Now.AddMinutes(4)), Now.AddMinutes(4)));
+        var updates = Apply(map, m => m.ExpireDue(Now.AddMinutes(5)), Now.AddMinutes(5));
 
         var self = For(updates, 1).Node!;
         Assert.True(self.Expired);
@@ -320,7 +359,7 @@ public sealed class NetworkMapStateTests
         Assert.Equal(1, peer.Id);
         Assert.True(peer.Expired);
         Assert.Null(map.NextExpiry);
-        Assert.Empty(map.ExpireDue(Now.AddMinutes(6)));
+        Assert.Empty(Apply(map, m => m.ExpireDue(Now.AddMinutes(6)), Now.AddMinutes(6)));
     }
 
     [Fact]
@@ -330,7 +369,7 @@ public sealed class NetworkMapStateTests
         map.Upsert(Node(1) with { KeyExpiry = Now.AddHours(1) }, Now);
         Assert.Equal(Now.AddMinutes(10), map.NextExpiry);
 
-        map.Remove(2, Now);
+        map.Remove(2);
         Assert.Equal(Now.AddHours(1), map.NextExpiry);
 
         map.Upsert(Node(1), Now);
