@@ -50,6 +50,9 @@ public sealed class CompiledPolicy
 
     public ImmutableArray<SshRule> SshRules(ulong nodeId) => _ssh.RulesFor(IndexOf(nodeId));
 
+    /// <summary>The node's peers as a set of positions in <see cref="Index"/>'s node list (the form the rules are compiled to).</summary>
+    public Compilation.NodeBits PeerBits(ulong nodeId) => _filters.PeersOf(IndexOf(nodeId), Index);
+
     public ImmutableArray<TailnetNode> Peers(ulong nodeId) =>
         [.. _filters.PeersOf(IndexOf(nodeId), Index).Indexes().Select(i => Index.Nodes[i])];
 

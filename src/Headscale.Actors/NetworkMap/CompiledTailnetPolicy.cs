@@ -15,16 +15,27 @@ namespace Headscale.Actors.NetworkMap;
 public sealed class CompiledTailnetPolicy : ITailnetPolicy
 {
     private readonly CompiledPolicy _compiled;
-    private readonly ConcurrentDictionary<long, HashSet<ulong>> _peers = new();
+    private readonly ConcurrentDictionary<long, Headscale.Policy.Compilation.NodeBits> _peers = new();
     private readonly ConcurrentDictionary<long, ReadOnlyMemory<byte>> _filters = new();
     private readonly ConcurrentDictionary<long, ReadOnlyMemory<byte>> _ssh = new();
 
-    private readonly HashSet<ulong> _known;
+    /// <summary>Each compiled node's position in the snapshot, which is what the peer sets are over.</summary>
+    private readonly Dictionary<ulong, int> _indexOf;
+
+    /// <summary>
+    /// The map's slot of each snapshot position (-1: deleted since the compile), built on first use and again
+    /// whenever the map frees a slot, which may then belong to another node. One network map uses one instance.
+    /// </summary>
+    private (int Generation, int[] Slots)? _slotOf;
 
     private CompiledTailnetPolicy(CompiledPolicy compiled)
     {
         _compiled = compiled;
-        _known = compiled.Index.Nodes.Select(n => n.Id).ToHashSet();
+        _indexOf = new Dictionary<ulong, int>(compiled.Index.Nodes.Length);
+        for (var i = 0; i < compiled.Index.Nodes.Length; i++)
+        {
+            _indexOf[compiled.Index.Nodes[i].Id] = i;
+        }
     }
 
     public static CompiledTailnetPolicy Compile(ParsedPolicy policy, IEnumerable<PeerView> nodes, string controlUrl) =>
@@ -70,7 +81,36 @@ public sealed class CompiledTailnetPolicy : ITailnetPolicy
         a.IsDefaultOrEmpty ? b.IsDefaultOrEmpty : !b.IsDefault && a.SequenceEqual(b, StringComparer.Ordinal);
 
     public bool CanSee(PeerView viewer, PeerView peer) =>
-        _peers.GetOrAdd(viewer.Id, id => Known(id) ? _compiled.Peers((ulong)id).Select(p => p.Id).ToHashSet() : []).Contains((ulong)peer.Id);
+        _indexOf.TryGetValue((ulong)peer.Id, out var index) && PeersOf(viewer) is { } peers && peers.Contains(index);
+
+    /// <summary>The viewer's peers translated from snapshot positions to map slots: one pass over its peers, no pairwise checks.</summary>
+    public PeerIdSet? VisibleSet(PeerView viewer, IReadOnlyDictionary<long, PeerView> nodes, NodeSlots slots)
+    {
+        var visible = new PeerIdSet(slots);
+        if (PeersOf(viewer) is not { } peers)
+        {
+            return visible;
+        }
+
+        if (_slotOf is not { } cached || cached.Generation != slots.Generation)
+        {
+            _slotOf = cached = (slots.Generation, [.. _compiled.Index.Nodes.Select(n => nodes.ContainsKey((long)n.Id) ? slots.SlotOf((long)n.Id) : -1)]);
+        }
+
+        foreach (var index in peers.Indexes())
+        {
+            if (cached.Slots[index] >= 0)
+            {
+                visible.AddSlot(cached.Slots[index]);
+            }
+        }
+
+        return visible;
+    }
+
+    /// <summary>Null for a node the compile did not know (it joined since): it sees nobody until the next compile.</summary>
+    private Headscale.Policy.Compilation.NodeBits? PeersOf(PeerView viewer) =>
+        Known(viewer.Id) ? _peers.GetOrAdd(viewer.Id, id => _compiled.PeerBits((ulong)id)) : null;
 
     public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) =>
         _filters.GetOrAdd(node.Id, id => Known(id)
@@ -84,7 +124,7 @@ public sealed class CompiledTailnetPolicy : ITailnetPolicy
             return System.Text.Encoding.UTF8.GetBytes($$"""{"rules":{{rules}}}""");
         });
 
-    private bool Known(long id) => _known.Contains((ulong)id);
+    private bool Known(long id) => _indexOf.ContainsKey((ulong)id);
 
     private static string NameOf(string login) => login.Contains('@') ? login[..login.IndexOf('@')] : login;
 

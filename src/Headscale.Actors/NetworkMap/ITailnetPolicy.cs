@@ -14,6 +14,25 @@ public interface ITailnetPolicy
 
     /// <summary>The SSH policy (JSON object) enforced by <paramref name="node"/>.</summary>
     ReadOnlyMemory<byte> SshPolicyFor(PeerView node);
+
+    /// <summary>
+    /// Every node of <paramref name="nodes"/> (the map's nodes by id) that <paramref name="viewer"/> may see (never the viewer itself), as a set
+    /// over the map's slots; null when it sees every node, so the caller can share one set. The default asks
+    /// <see cref="CanSee"/> node by node; policies that hold visibility as sets hand them over instead.
+    /// </summary>
+    PeerIdSet? VisibleSet(PeerView viewer, IReadOnlyDictionary<long, PeerView> nodes, NodeSlots slots)
+    {
+        var visible = new PeerIdSet(slots);
+        foreach (var node in nodes.Values)
+        {
+            if (node.Id != viewer.Id && CanSee(viewer, node))
+            {
+                visible.Add(node.Id);
+            }
+        }
+
+        return visible;
+    }
 }
 
 /// <summary>No policy configured: every node sees every node and accepts everything (Headscale's default).</summary>
@@ -31,4 +50,6 @@ public sealed class AllowAllPolicy : ITailnetPolicy
     public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) => AllowAllFilter;
 
     public ReadOnlyMemory<byte> SshPolicyFor(PeerView node) => NoSsh;
+
+    public PeerIdSet? VisibleSet(PeerView viewer, IReadOnlyDictionary<long, PeerView> nodes, NodeSlots slots) => null;
 }

@@ -93,12 +93,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         var self = _nodes.GetValueOrDefault(viewerId)
             ?? throw new InvalidOperationException($"node {viewerId} is not in the network map");
-        var peers = VisiblePeers(self).OrderBy(n => n.Id).ToList();
-        var sent = new PeerIdSet(_slots);
-        foreach (var peer in peers)
-        {
-            sent.Add(peer.Id);
-        }
+        var sent = Visible(self, everyone: null);
+        var peers = sent.Ids().Order().Select(id => _nodes[id]).ToList();
 
         var viewer = new Viewer(sent, _policy.PacketFilterFor(self), _policy.SshPolicyFor(self), _pending.Current);
         _viewers[viewerId] = viewer;
@@ -235,15 +231,14 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         var updates = new List<ViewerUpdate>(Flush(now));
         _policy = policy;
         var messages = new Dictionary<DeltaKey, MapResponse>();
+        PeerIdSet? everyone = null;
         foreach (var (viewerId, viewer) in _viewers)
         {
             var self = _nodes[viewerId];
-            // Differences only: what the viewer may see now and was not sent, and what it was sent and may no longer see.
-            var added = VisiblePeers(self).Where(p => !viewer.Peers.Contains(p.Id)).ToList();
-            var removed = viewer.Peers.Ids()
-                .Where(id => !_nodes.TryGetValue(id, out var peer) || !_policy.CanSee(self, peer))
-                .Order()
-                .ToImmutableArray();
+            // Differences only, set against set: what the viewer may see now and was not sent, and what it was sent and may no longer see.
+            var visible = Visible(self, everyone ??= EveryoneOrNull());
+            var added = visible.Except(viewer.Peers).Where(id => id != viewerId).Order().Select(id => _nodes[id]).ToList();
+            var removed = viewer.Peers.Except(visible).Order().ToImmutableArray();
             var filter = _policy.PacketFilterFor(self);
             var ssh = _policy.SshPolicyFor(self);
             var filterChanged = !filter.Span.SequenceEqual(viewer.Filter.Span);
@@ -253,15 +248,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
                 continue;
             }
 
-            foreach (var id in removed)
-            {
-                viewer.Peers.Remove(id);
-            }
-
-            foreach (var peer in added)
-            {
-                viewer.Peers.Add(peer.Id);
-            }
+            viewer.Peers.CopyFrom(visible);
+            viewer.Peers.Remove(viewerId);
 
             viewer.Filter = filter;
             viewer.Ssh = ssh;
@@ -322,11 +310,44 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         """{"https://tailscale.com/cap/is-admin":[],"https://tailscale.com/cap/ssh":[],"default-auto-update":[false]}"""u8.ToArray();
 
     /// <summary>
-    /// The nodes <paramref name="self"/> may see, in the map's own order (the same for every viewer, so equal
-    /// differences make equal keys); peer lists are sorted by id when they are written.
+    /// The nodes <paramref name="self"/> may see, as a set over slots (never itself, never a node deleted from the map).
+    /// A policy that lets the viewer see everyone answers null, and the set of all nodes is built once per
+    /// pass (<paramref name="everyone"/>) and copied.
     /// </summary>
-    private IEnumerable<PeerView> VisiblePeers(PeerView self) =>
-        _nodes.Values.Where(n => n.Id != self.Id && _policy.CanSee(self, n));
+    private PeerIdSet Visible(PeerView self, PeerIdSet? everyone)
+    {
+        var visible = _policy.VisibleSet(self, _nodes, _slots);
+        if (visible is null)
+        {
+            visible = new PeerIdSet(_slots);
+            visible.CopyFrom(everyone ?? Everyone());
+        }
+        else
+        {
+            // A deleted node keeps its slot until the next flush, and a policy compiled before may still list it.
+            foreach (var id in _pending.Removed.Keys)
+            {
+                visible.Remove(id);
+            }
+        }
+
+        visible.Remove(self.Id);
+        return visible;
+    }
+
+    private PeerIdSet Everyone()
+    {
+        var all = new PeerIdSet(_slots);
+        foreach (var id in _nodes.Keys)
+        {
+            all.Add(id);
+        }
+
+        return all;
+    }
+
+    /// <summary>The set of all nodes when the current policy lets viewers see everyone, to share across a pass.</summary>
+    private PeerIdSet? EveryoneOrNull() => _policy is AllowAllPolicy ? Everyone() : null;
 
     /// <summary>
     /// Tells every subscribed viewer what changed since the last flush, in one message each: the peers it

@@ -36,12 +36,16 @@ public sealed class NodeSlots
 
     public long IdOf(int slot) => _idOf[slot];
 
+    /// <summary>Changes whenever a slot is freed (and may go to another node): a cached id-to-slot mapping is stale then.</summary>
+    public int Generation { get; private set; }
+
     /// <summary>Frees the node's slot; no peer set may still hold it.</summary>
     public void Release(long id)
     {
         if (_slotOf.Remove(id, out var slot))
         {
             _free.Push(slot);
+            Generation++;
         }
     }
 }
@@ -86,6 +90,47 @@ public sealed class PeerIdSet(NodeSlots slots)
     }
 
     public void Clear() => Array.Clear(_bits);
+
+    /// <summary>Adds a node by its slot (callers that already hold slots skip the id lookup).</summary>
+    public void AddSlot(int slot)
+    {
+        var word = slot >> 6;
+        if (word >= _bits.Length)
+        {
+            Array.Resize(ref _bits, Math.Max(word + 1, _bits.Length * 2));
+        }
+
+        _bits[word] |= 1UL << slot;
+    }
+
+    /// <summary>The ids in this set and not in <paramref name="other"/> (word by word, in slot order).</summary>
+    public List<long> Except(PeerIdSet other)
+    {
+        var ids = new List<long>();
+        for (var word = 0; word < _bits.Length; word++)
+        {
+            var bits = _bits[word] & ~(word < other._bits.Length ? other._bits[word] : 0UL);
+            while (bits != 0)
+            {
+                ids.Add(slots.IdOf((word << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits)));
+                bits &= bits - 1;
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>Makes this set equal to <paramref name="other"/> (same slots).</summary>
+    public void CopyFrom(PeerIdSet other)
+    {
+        if (_bits.Length < other._bits.Length)
+        {
+            _bits = new ulong[other._bits.Length];
+        }
+
+        Array.Clear(_bits);
+        other._bits.CopyTo(_bits, 0);
+    }
 
     public IEnumerable<long> Ids()
     {

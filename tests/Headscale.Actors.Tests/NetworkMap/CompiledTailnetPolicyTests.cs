@@ -80,4 +80,54 @@ public sealed class CompiledTailnetPolicyTests
         var forServer = Assert.Single(updates, u => u.ViewerId == 3).Response;
         Assert.Equal([2L], forServer.PeersRemoved!.Value);
     }
+
+    private const string OwnNodesOnly = """{"acls": [{"action": "accept", "src": ["autogroup:member"], "dst": ["autogroup:self:*"]}]}""";
+
+    [Fact]
+    public void A_node_that_takes_the_slot_of_a_deleted_one_is_not_taken_for_it_by_a_policy_compiled_before()
+    {
+        var map = new NetworkMapState(new MapSettings("tail.example.com", "{}"u8.ToArray(), new DnsConfig(), true), AllowAllPolicy.Instance);
+        var alicesOther = Node(4, 1, "alice");
+        foreach (var node in new[] { Alice, Bob, alicesOther })
+        {
+            map.Upsert(node, Now);
+        }
+
+        map.SetPolicy(Compile(OwnNodesOnly, Alice, Bob, alicesOther), Now);
+        Assert.Equal([4L], map.Subscribe(1, Now).Peers!.Value.Select(p => p.Id));
+
+        // Alice's other node goes; Carol's joins into its freed slot before the policy is compiled again.
+        map.Remove(4);
+        Assert.Equal([4L], Assert.Single(map.Flush(Now)).Response.PeersRemoved!.Value);
+        map.Upsert(Node(5, 3, "carol"), Now);
+        map.Flush(Now);
+
+        Assert.Null(map.Subscribe(1, Now).Peers);
+    }
+
+    [Fact]
+    public void A_policy_change_sends_each_viewer_the_difference_of_its_peer_set()
+    {
+        var map = new NetworkMapState(new MapSettings("tail.example.com", "{}"u8.ToArray(), new DnsConfig(), true), AllowAllPolicy.Instance);
+        var alicesOther = Node(4, 1, "alice");
+        foreach (var node in new[] { Alice, Bob, Server, alicesOther })
+        {
+            map.Upsert(node, Now);
+        }
+
+        map.SetPolicy(Compile(OwnNodesOnly, Alice, Bob, Server, alicesOther), Now);
+        map.Subscribe(1, Now);
+        map.Subscribe(2, Now);
+
+        var updates = map.SetPolicy(Compile(AdminsToServers, Alice, Bob, Server, alicesOther), Now);
+
+        var forAlice = Assert.Single(updates, u => u.ViewerId == 1).Response;
+        Assert.Equal([3L], forAlice.PeersChanged!.Value.Select(p => p.Id));
+        Assert.Equal([4L], forAlice.PeersRemoved!.Value);
+        // Bob saw nobody and still sees nobody: only his filter changes (his own nodes may no longer reach him).
+        var forBob = Assert.Single(updates, u => u.ViewerId == 2).Response;
+        Assert.Null(forBob.PeersChanged);
+        Assert.Null(forBob.PeersRemoved);
+        Assert.Equal("[]", Encoding.UTF8.GetString(forBob.PacketFilterRaw!.Value.Span));
+    }
 }
