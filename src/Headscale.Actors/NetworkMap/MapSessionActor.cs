@@ -68,7 +68,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
             ClearPending();
             if (!_behind)
             {
-                Write(MapFrameCodec.Encode(full, _zstd), HeadscaleMetrics.MapResponseKind.Full);
+                Write(MapFrameCodec.EncodeFullMap(full, _zstd), HeadscaleMetrics.MapResponseKind.Full);
                 _sentFull = true;
             }
         });
