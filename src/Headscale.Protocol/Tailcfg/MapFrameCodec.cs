@@ -38,8 +38,8 @@ public static class MapFrameCodec
     /// peers' chunks (<see cref="PeerChunkCache"/>) separated by <c>,</c>, then <c>],</c> and the rest of the
     /// object. With zstd each piece is its own frame and the body is their concatenation, which decodes to the
     /// concatenated JSON (RFC 8878 §3.1; Tailscale clients decode zero or more frames); chunks of peers that other
-    /// viewers see the same way are compressed once for all of them. Only the viewer's own group and the tail
-    /// (self node, filter, profiles, settings) are compressed per viewer. Peers are written sorted by id.
+    /// viewers see the same way are compressed once for all of them. Only the eight ids around the viewer and the
+    /// tail (self node, filter, profiles, settings) are compressed per viewer. Peers are written sorted by id.
     /// A response without peers is encoded as by <see cref="Encode"/>.
     /// </summary>
     public static byte[] EncodeFullMap(MapResponse response, bool zstd, PeerChunkCache? cache = null)
@@ -166,16 +166,16 @@ public static class MapFrameCodec
 
     private static byte[] AssembleCompressed(MapNode[] peers, byte[] tail, long? viewerId, PeerChunkCache cache)
     {
-        var selfGroup = viewerId is { } self ? PeerChunkCache.GroupOf(self) : (long?)null;
         var open = PeersOpenFrame.Value;
         var comma = CommaFrame.Value;
         var parts = new List<byte[]>(2 + peers.Length / 16) { open };
         var start = 0;
         while (start < peers.Length)
         {
-            var group = PeerChunkCache.GroupOf(peers[start].Id);
+            var shift = PeerChunkCache.ChunkShift(peers[start].Id, viewerId);
+            var chunk = peers[start].Id >> shift;
             var end = start + 1;
-            while (end < peers.Length && PeerChunkCache.GroupOf(peers[end].Id) == group)
+            while (end < peers.Length && PeerChunkCache.ChunkShift(peers[end].Id, viewerId) == shift && peers[end].Id >> shift == chunk)
             {
                 end++;
             }
@@ -185,8 +185,9 @@ public static class MapFrameCodec
                 parts.Add(comma);
             }
 
-            // The viewer's own group lists every member but the viewer: no other viewer sees it that way.
-            parts.Add(cache.Frame(peers[start..end], cache: group != selfGroup));
+            // The chunk around the viewer lists its neighbours but not the viewer: no other viewer sees it that way.
+            var own = viewerId is { } self && self >> shift == chunk;
+            parts.Add(cache.Frame(peers[start..end], cache: !own));
             start = end;
         }
 

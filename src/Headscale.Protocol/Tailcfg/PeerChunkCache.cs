@@ -7,7 +7,8 @@ namespace Headscale.Protocol.Tailcfg;
 /// <list type="bullet">
 /// <item>A chunk is the peers of one id group — ids <c>64g</c> to <c>64g+63</c> — that one viewer sees: their JSON
 /// entries sorted by id and separated by commas, compressed as one zstd frame. Grouping by id, not by position,
-/// means a peer hidden from one viewer (or the viewer itself) changes only the chunk of its own group.</item>
+/// means a peer hidden from one viewer (or the viewer itself) changes only the chunk of its own group. The viewer's
+/// own group is cut into chunks of 8 ids (<see cref="ChunkShift"/>), so only the 8 ids around it are its own.</item>
 /// <item>Chunks are found by the identity of their entries. The network map renders a peer's <see cref="MapNode"/>
 /// once and replaces the instance when anything the entry shows changes, so equal instances mean equal bytes and a
 /// changed peer can never be served from a stale chunk.</item>
@@ -41,11 +42,20 @@ public sealed class PeerChunkCache
     /// <summary>Chunks compressed and kept.</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
-    /// <summary>Chunks compressed for one map only (the group holding the viewer itself, which no other viewer sees the same way).</summary>
+    /// <summary>Chunks compressed for one map only (the 8 ids around the viewer itself, which no other viewer sees the same way).</summary>
     public long Uncached => Interlocked.Read(ref _uncached);
 
     /// <summary>The id group of a node id.</summary>
     public static long GroupOf(long id) => id >> 6;
+
+    /// <summary>
+    /// How a viewer's peers are cut into chunks: by groups of 64 ids (shift 6), except the viewer's own group, which
+    /// is cut into eighths of 8 ids (shift 3). The viewer's own group lacks the viewer, so no other viewer sees it that
+    /// way; cut finer, only the eighth around the viewer is its alone, and the other seven are shared with the other
+    /// viewers of the group.
+    /// </summary>
+    public static int ChunkShift(long peerId, long? viewerId) =>
+        viewerId is { } self && GroupOf(self) == GroupOf(peerId) ? 3 : 6;
 
     /// <summary>
     /// The zstd frame of <paramref name="members"/> (non-empty, one group, sorted by id), from the cache or compressed

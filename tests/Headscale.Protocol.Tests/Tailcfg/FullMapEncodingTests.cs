@@ -162,15 +162,25 @@ public sealed class FullMapEncodingTests
     }
 
     [Fact]
-    public void The_viewers_own_group_is_compressed_for_it_alone()
+    public void Only_the_eight_ids_around_the_viewer_are_compressed_for_it_alone_and_the_rest_of_its_group_is_shared()
     {
         var cache = new PeerChunkCache();
-        var peers = Enumerable.Range(1, 130).Where(id => id != 70).Select(id => Peer(id)).ToList();
+        var all = Enumerable.Range(1, 130).Select(id => Peer(id)).ToList();
+        long[] Expected(long viewer) => [.. all.Select(p => p.Id).Where(id => id != viewer)];
+        long[] MapOf(long viewer) =>
+            PeerIds(Decode(MapFrameCodec.EncodeFullMap(FullMap(viewer, all.Where(p => p.Id != viewer)), zstd: true, cache), zstd: true));
 
-        var map = Decode(MapFrameCodec.EncodeFullMap(FullMap(70, peers), zstd: true, cache), zstd: true);
+        // Viewer 70 is in group 1 (ids 64–127), eighth 8 (ids 64–71): groups 0 and 2 whole, eighths 9–15 of group 1 kept.
+        Assert.Equal(Expected(70), MapOf(70));
+        Assert.Equal((0L, 9L, 1L), (cache.Hits, cache.Misses, cache.Uncached));
 
-        Assert.Equal(129, PeerIds(map).Length);
-        Assert.Equal((0L, 2L, 1L), (cache.Hits, cache.Misses, cache.Uncached));
+        // Viewer 71 shares its eighth with 70 (each misses the other there): everything else comes from the cache.
+        Assert.Equal(Expected(71), MapOf(71));
+        Assert.Equal((9L, 9L, 2L), (cache.Hits, cache.Misses, cache.Uncached));
+
+        // Viewer 100 (eighth 12) sees eighth 8 whole for the first time, and shares the others.
+        Assert.Equal(Expected(100), MapOf(100));
+        Assert.Equal((17L, 10L, 3L), (cache.Hits, cache.Misses, cache.Uncached));
     }
 
     [Fact]
