@@ -18,8 +18,9 @@ public sealed class MapSessionEndedException(string reason, bool nodeMissing) : 
 /// One live <c>/machine/map</c> stream. It subscribes to the host's network map and writes frames to
 /// a bounded channel that the HTTP handler drains (bytes never travel through a mailbox chunk by chunk).
 /// <list type="bullet">
-/// <item>The first message is the full map (a <see cref="MapResponse"/>, encoded here); every later one is a
-/// shared <see cref="MapDelta"/>, whose frame is encoded once for all sessions that get it.</item>
+/// <item>The first message is the full map (a <see cref="MapResponse"/>, encoded here from peer chunks compressed once
+/// for all sessions, <see cref="MapFrameCodec.EncodeFullMap"/>); every later one is a shared <see cref="MapDelta"/>,
+/// whose frame is encoded once for all sessions that get it.</item>
 /// <item>Deltas are coalesced: the first after a quiet spell goes out at once and opens a window; what
 /// arrives within the window is merged (<see cref="MapDeltaMerger"/>) and sent as one frame when it
 /// closes, which opens the next. A burst (hundreds of peers coming online) costs a session a frame
