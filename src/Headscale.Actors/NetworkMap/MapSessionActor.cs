@@ -18,8 +18,9 @@ public sealed class MapSessionEndedException(string reason, bool nodeMissing) : 
 /// One live <c>/machine/map</c> stream. It subscribes to the host's network map and writes frames to
 /// a bounded channel that the HTTP handler drains (bytes never travel through a mailbox chunk by chunk).
 /// <list type="bullet">
-/// <item>The first message is the full map (a <see cref="MapResponse"/>, encoded here); every later one is a
-/// shared <see cref="MapDelta"/>, whose frame is encoded once for all sessions that get it.</item>
+/// <item>The first message is the full map (a <see cref="MapResponse"/>, encoded here from peer chunks compressed once
+/// for all sessions, <see cref="MapFrameCodec.EncodeFullMap"/>); every later one is a shared <see cref="MapDelta"/>,
+/// whose frame is encoded once for all sessions that get it.</item>
 /// <item>Deltas go out as they arrive: the network map already batches a burst into one delta per viewer
 /// and flush window (<see cref="NetworkMapActor"/>).</item>
 /// <item>When the client still falls behind and the channel is full, the session stops queueing deltas
@@ -52,7 +53,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         {
             if (!_behind)
             {
-                Write(MapFrameCodec.Encode(full, _zstd), HeadscaleMetrics.MapResponseKind.Full);
+                Write(MapFrameCodec.EncodeFullMap(full, _zstd), HeadscaleMetrics.MapResponseKind.Full);
                 _sentFull = true;
             }
         });

@@ -6,8 +6,8 @@ namespace Headscale.Protocol.Tailcfg;
 
 /// <summary>
 /// The map stream's framing: each message is a 4-byte <b>little-endian</b> length followed by the
-/// body, which is the MapResponse JSON, zstd-compressed (one independent frame per message) when
-/// the client asked for <c>Compress: "zstd"</c>.
+/// body, which is the MapResponse JSON, zstd-compressed when the client asked for <c>Compress: "zstd"</c>.
+/// A body is one zstd frame, or for full maps several (<see cref="EncodeFullMap"/>) that decode to one JSON text.
 /// </summary>
 public static class MapFrameCodec
 {
@@ -31,6 +31,32 @@ public static class MapFrameCodec
         var json = new ArrayBufferWriter<byte>(1024);
         MapResponseJson.Write(json, response);
         return Frame(json.WrittenSpan, zstd);
+    }
+
+    /// <summary>
+    /// Encodes a full map (one with <see cref="MapResponse.Peers"/>) from shared pieces: <c>{"Peers":[</c>, the
+    /// peers' chunks (<see cref="PeerChunkCache"/>) separated by <c>,</c>, then <c>],</c> and the rest of the
+    /// object. With zstd each piece is its own frame and the body is their concatenation, which decodes to the
+    /// concatenated JSON (RFC 8878 §3.1; Tailscale clients decode zero or more frames); chunks of peers that other
+    /// viewers see the same way are compressed once for all of them. Only the eight ids around the viewer and the
+    /// tail (self node, filter, profiles, settings) are compressed per viewer. Peers are written sorted by id.
+    /// A response without peers is encoded as by <see cref="Encode"/>.
+    /// </summary>
+    public static byte[] EncodeFullMap(MapResponse response, bool zstd, PeerChunkCache? cache = null)
+    {
+        if (response.Peers is not { IsDefaultOrEmpty: false } list)
+        {
+            return Encode(response, zstd);
+        }
+
+        var peers = list.ToArray();
+        if (!IsSortedById(peers))
+        {
+            Array.Sort(peers, static (a, b) => a.Id.CompareTo(b.Id));
+        }
+
+        var tail = TailJson(response);
+        return zstd ? AssembleCompressed(peers, tail, response.Node?.Id, cache ?? PeerChunkCache.Shared) : AssemblePlain(peers, tail);
     }
 
     /// <summary>Frames an already-encoded JSON body.</summary>
@@ -59,6 +85,136 @@ public static class MapFrameCodec
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>One zstd frame of <paramref name="json"/>, without a length prefix.</summary>
+    internal static byte[] Compress(ReadOnlySpan<byte> json)
+    {
+        var compressor = t_compressor ??= new Compressor(level: CompressionLevel);
+        var rented = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(json.Length));
+        try
+        {
+            var written = compressor.Wrap(json, rented);
+            return rented.AsSpan(0, written).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static readonly byte[] PeersOpen = """{"Peers":["""u8.ToArray();
+
+    private static readonly Lazy<byte[]> PeersOpenFrame = new(() => Compress(PeersOpen));
+
+    private static readonly Lazy<byte[]> CommaFrame = new(() => Compress(","u8));
+
+    private static bool IsSortedById(MapNode[] peers)
+    {
+        for (var i = 1; i < peers.Length; i++)
+        {
+            if (peers[i - 1].Id > peers[i].Id)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary><c>],</c> and the response without its peers and its opening brace: what closes the peer list and the object.</summary>
+    private static byte[] TailJson(MapResponse response)
+    {
+        var rest = MapResponseJson.ToUtf8(response with { Peers = null });
+        if (rest.Length == 2)
+        {
+            return "]}"u8.ToArray();
+        }
+
+        var tail = new byte[rest.Length + 1];
+        tail[0] = (byte)']';
+        tail[1] = (byte)',';
+        rest.AsSpan(1).CopyTo(tail.AsSpan(2));
+        return tail;
+    }
+
+    private static byte[] AssemblePlain(MapNode[] peers, byte[] tail)
+    {
+        var length = (long)PeersOpen.Length + peers.Length - 1 + tail.Length;
+        foreach (var peer in peers)
+        {
+            length += MapResponseJson.PeerBytes(peer).Length;
+        }
+
+        // Every byte is written below: no need to zero megabytes first.
+        var frame = GC.AllocateUninitializedArray<byte>((int)(4 + length));
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)length);
+        var at = 4;
+        at += Append(frame, at, PeersOpen);
+        for (var i = 0; i < peers.Length; i++)
+        {
+            if (i > 0)
+            {
+                frame[at++] = (byte)',';
+            }
+
+            at += Append(frame, at, MapResponseJson.PeerBytes(peers[i]));
+        }
+
+        Append(frame, at, tail);
+        return frame;
+    }
+
+    private static byte[] AssembleCompressed(MapNode[] peers, byte[] tail, long? viewerId, PeerChunkCache cache)
+    {
+        var open = PeersOpenFrame.Value;
+        var comma = CommaFrame.Value;
+        var parts = new List<byte[]>(2 + peers.Length / 16) { open };
+        var start = 0;
+        while (start < peers.Length)
+        {
+            var shift = PeerChunkCache.ChunkShift(peers[start].Id, viewerId);
+            var chunk = peers[start].Id >> shift;
+            var end = start + 1;
+            while (end < peers.Length && PeerChunkCache.ChunkShift(peers[end].Id, viewerId) == shift && peers[end].Id >> shift == chunk)
+            {
+                end++;
+            }
+
+            if (start > 0)
+            {
+                parts.Add(comma);
+            }
+
+            // The chunk around the viewer lists its neighbours but not the viewer: no other viewer sees it that way.
+            var own = viewerId is { } self && self >> shift == chunk;
+            parts.Add(cache.Frame(peers[start..end], cache: !own));
+            start = end;
+        }
+
+        parts.Add(Compress(tail));
+        long length = 0;
+        foreach (var part in parts)
+        {
+            length += part.Length;
+        }
+
+        // Every byte is written below: no need to zero megabytes first.
+        var frame = GC.AllocateUninitializedArray<byte>((int)(4 + length));
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)length);
+        var at = 4;
+        foreach (var part in parts)
+        {
+            at += Append(frame, at, part);
+        }
+
+        return frame;
+    }
+
+    private static int Append(byte[] frame, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(frame.AsSpan(at));
+        return bytes.Length;
     }
 
     /// <summary>
@@ -94,6 +250,7 @@ public static class MapFrameCodec
             return true;
         }
 
+        // Unwrap sizes the output over every frame of the body and decodes them all, one after the other.
         using var decompressor = new Decompressor();
         json = decompressor.Unwrap(body).ToArray();
         return true;

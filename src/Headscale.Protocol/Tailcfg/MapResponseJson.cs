@@ -30,6 +30,9 @@ public static class MapResponseJson
         return buffer.WrittenSpan.ToArray();
     };
 
+    /// <summary>A peer entry's JSON, encoded once per <see cref="MapNode"/> instance.</summary>
+    internal static byte[] PeerBytes(MapNode node) => PeerJson.GetValue(node, EncodePeer);
+
     public static void Write(IBufferWriter<byte> output, MapResponse response)
     {
         using var w = new Utf8JsonWriter(output, Options);

@@ -98,6 +98,32 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task Full_maps_of_two_sessions_list_every_peer_in_order_and_share_the_compressed_peer_chunks()
+    {
+        const bool zstd = true;
+        var map = NewMap();
+        for (var id = 1; id <= 201; id++)
+        {
+            map.Tell(new NodeUpdated(Node(id)));
+        }
+
+        // Viewers 200 and 201 are in group 3 (ids 192–255), eighth 25 (ids 200–207): groups 0–2 (ids 1–191) and
+        // eighth 24 (ids 192–199) look the same to both.
+        var (_, a) = Connect(map, 200, zstd);
+        var first = await NextAsync(a, zstd);
+        var hitsBefore = PeerChunkCache.Shared.Hits;
+        var (_, b) = Connect(map, 201, zstd);
+        var second = await NextAsync(b, zstd);
+
+        long[] Ids(JsonElement m) => [.. m.GetProperty("Peers").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64())];
+        Assert.Equal(Enumerable.Range(1, 201).Where(id => id != 200).Select(id => (long)id), Ids(first));
+        Assert.Equal(Enumerable.Range(1, 200).Select(id => (long)id), Ids(second));
+        Assert.Equal(201, second.GetProperty("Node").GetProperty("ID").GetInt64());
+        // Other tests share the cache, so count at least this session's four.
+        Assert.True(PeerChunkCache.Shared.Hits - hitsBefore >= 4, $"{PeerChunkCache.Shared.Hits - hitsBefore} chunks shared");
+    }
+
+    [Fact]
     public async Task An_idle_session_receives_keep_alives()
     {
         var map = NewMap();
