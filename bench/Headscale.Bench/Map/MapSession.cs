@@ -110,6 +110,10 @@ internal sealed class MapSession : IAsyncDisposable
         }
     }
 
+    /// <summary>One decompression context per thread: thousands of sessions decode the frame of one change at once.</summary>
+    [ThreadStatic]
+    private static Decompressor? t_decompressor;
+
     private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
     {
         frame = default;
@@ -158,8 +162,7 @@ internal sealed class MapSession : IAsyncDisposable
         try
         {
             frame.CopyTo(compressed);
-            using var decompressor = new Decompressor();
-            var json = decompressor.Unwrap(compressed.AsSpan(0, (int)frame.Length));
+            var json = (t_decompressor ??= new Decompressor()).Unwrap(compressed.AsSpan(0, (int)frame.Length));
             watch.Offer(this, json, arrived);
         }
         finally

@@ -25,6 +25,10 @@ public static class MapFrameCodec
     [ThreadStatic]
     private static Compressor? t_compressor;
 
+    /// <summary>Also per thread: a client reading thousands of frames would otherwise build a context for each.</summary>
+    [ThreadStatic]
+    private static Decompressor? t_decompressor;
+
     /// <summary>Encodes one message: JSON → (zstd) → length-prefixed frame.</summary>
     public static byte[] Encode(MapResponse response, bool zstd)
     {
@@ -251,8 +255,7 @@ public static class MapFrameCodec
         }
 
         // Unwrap sizes the output over every frame of the body and decodes them all, one after the other.
-        using var decompressor = new Decompressor();
-        json = decompressor.Unwrap(body).ToArray();
+        json = (t_decompressor ??= new Decompressor()).Unwrap(body).ToArray();
         return true;
     }
 }
