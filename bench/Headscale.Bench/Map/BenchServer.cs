@@ -14,6 +14,8 @@ namespace Headscale.Bench.Map;
 /// </summary>
 internal sealed class BenchServer : IAsyncDisposable
 {
+    private bool _disposed;
+
     private const int SigTerm = 15;
 
     private readonly Process _process;
@@ -192,6 +194,12 @@ internal sealed class BenchServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _management.Dispose();
         if (!_process.HasExited)
         {
