@@ -22,6 +22,9 @@ internal static class MapBenchmark
     // Narrower than the default allow-all, so every node's packet filter changes.
     private const string NarrowPolicy = "{\"acls\": [{\"action\": \"accept\", \"src\": [\"*\"], \"dst\": [\"*:443\"]}]}";
 
+    /// <summary>How many endpoint changes B2c times, one after the other.</summary>
+    private const int EndpointRounds = 5;
+
     public static async Task<int> RunAsync(string[] args)
     {
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -149,6 +152,21 @@ internal static class MapBenchmark
                 approve.Routes.Add(Route);
                 return admin.SetApprovedRoutesAsync(approve, cancellationToken: cancellationToken).ResponseAsync;
             });
+
+        // B2c: node 0 reports a new endpoint in a lite map update, several times; every other session must get a
+        // PeersChangedPatch with it. Rounds follow each other once the last one has arrived everywhere.
+        var rounds = new List<ChangeResult>();
+        for (var round = 1; round <= EndpointRounds; round++)
+        {
+            var endpoint = $"192.0.2.{round}:41641";
+            var endpointBytes = Encoding.UTF8.GetBytes(endpoint);
+            rounds.Add(await MeasureAsync(server, sessions, settings.Nodes - 1, settings.ChangeTimeout,
+                json => json.IndexOf("PeersChangedPatch"u8) >= 0 && json.IndexOf(endpointBytes) >= 0,
+                () => sessions[0].ReportEndpointAsync(endpoint, cancellationToken)));
+        }
+
+        report.Endpoint = ChangeResult.Combine(rounds);
+        report.EndpointRounds = EndpointRounds;
 
         // B3: a policy narrower than allow-all; every session must get a packet filter that allows only port 443.
         report.Policy = await MeasureAsync(server, sessions, settings.Nodes, settings.ChangeTimeout,

@@ -56,7 +56,7 @@ internal sealed class MapSession : IAsyncDisposable
     /// <summary>Sends the streaming map request and starts reading frames in the background.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
-        _response = await Node.Transport.PostJsonAsync("/machine/map", MapRequestBody(), cancellationToken);
+        _response = await Node.Transport.PostJsonAsync("/machine/map", MapRequestBody(stream: true, endpoint: null), cancellationToken);
         if (_response.StatusCode != HttpStatusCode.OK)
         {
             var text = await _response.Content.ReadAsStringAsync(cancellationToken);
@@ -66,6 +66,20 @@ internal sealed class MapSession : IAsyncDisposable
         var body = await _response.Content.ReadAsStreamAsync(cancellationToken);
         _reader = PipeReader.Create(body, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// A lite map update (<c>Stream: false</c>, <c>OmitPeers</c>) reporting <paramref name="endpoint"/>, as a client sends
+    /// when its endpoints change; the Hostinfo is the one of the stream, so only the endpoints differ.
+    /// </summary>
+    public async Task ReportEndpointAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        using var response = await Node.Transport.PostJsonAsync("/machine/map", MapRequestBody(stream: false, endpoint), cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new HttpRequestException($"lite map update of {Node.Hostname} answered {(int)response.StatusCode}: {text.Trim()}");
+        }
     }
 
     /// <summary>Arms <paramref name="watch"/>: every later frame is decompressed and offered to it until it matches.</summary>
@@ -171,7 +185,7 @@ internal sealed class MapSession : IAsyncDisposable
         }
     }
 
-    private ReadOnlyMemory<byte> MapRequestBody()
+    private ReadOnlyMemory<byte> MapRequestBody(bool stream, string? endpoint)
     {
         var body = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(body))
@@ -180,10 +194,15 @@ internal sealed class MapSession : IAsyncDisposable
             json.WriteNumber("Version", Node.CapabilityVersion);
             json.WriteString("NodeKey", Node.NodeKey);
             json.WriteString("DiscoKey", Node.DiscoKey);
-            json.WriteBoolean("Stream", true);
+            json.WriteBoolean("Stream", stream);
             json.WriteString("Compress", "zstd");
-            json.WriteBoolean("OmitPeers", false);
+            json.WriteBoolean("OmitPeers", !stream);
             json.WriteStartArray("Endpoints");
+            if (endpoint is not null)
+            {
+                json.WriteStringValue(endpoint);
+            }
+
             json.WriteEndArray();
             json.WriteStartObject("Hostinfo");
             json.WriteString("IPNVersion", "1.86.2");
