@@ -139,7 +139,9 @@ public sealed class Ts2021Handler(
     {
         var remote = context.Connection.RemoteIpAddress;
         var wire = new WirePipe(
-            PipeReader.Create(raw, new StreamPipeReaderOptions(leaveOpen: true)),
+            // Zero-byte reads: an idle upgraded connection waits for data without holding a read buffer (Kestrel's
+            // upgrade stream waits on a zero-byte read; the WebSocket path keeps plain reads).
+            PipeReader.Create(raw, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: !isWebSocket)),
             PipeWriter.Create(raw, new StreamPipeWriterOptions(leaveOpen: true)));
         try
         {

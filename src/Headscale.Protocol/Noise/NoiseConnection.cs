@@ -149,6 +149,32 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Encrypts one record's plaintext into <paramref name="output"/>. A plaintext split across segments is copied into
+    /// a buffer rented for this record only, so an idle connection (thousands of idle map streams) holds none.
+    /// </summary>
+    private void SealRecord(ReadOnlySequence<byte> plaintext, PipeWriter output)
+    {
+        var size = (int)plaintext.Length;
+        var destination = output.GetSpan(size + NoiseMessages.HeaderSize + NoiseMessages.TagSize);
+        if (plaintext.IsSingleSegment)
+        {
+            output.Advance(_sender.Seal(plaintext.FirstSpan, destination));
+            return;
+        }
+
+        var chunk = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            plaintext.CopyTo(chunk);
+            output.Advance(_sender.Seal(chunk.AsSpan(0, size), destination));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
     private bool TryReadRecord(ref ReadOnlySequence<byte> buffer, PipeWriter output, out bool wasRecord)
     {
         wasRecord = false;
@@ -212,7 +238,6 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
         await Task.Yield();
         var input = _outgoing.Reader;
         var output = _transport.Output;
-        var chunk = ArrayPool<byte>.Shared.Rent(NoiseMessages.MaxPlaintextSize);
         Exception? error = null;
         try
         {
@@ -228,20 +253,7 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
                 while (!buffer.IsEmpty)
                 {
                     var size = (int)Math.Min(buffer.Length, NoiseMessages.MaxPlaintextSize);
-                    var piece = buffer.Slice(0, size);
-                    ReadOnlySpan<byte> plaintext;
-                    if (piece.IsSingleSegment)
-                    {
-                        plaintext = piece.FirstSpan;
-                    }
-                    else
-                    {
-                        piece.CopyTo(chunk);
-                        plaintext = chunk.AsSpan(0, size);
-                    }
-
-                    var written = _sender.Seal(plaintext, output.GetSpan(size + NoiseMessages.HeaderSize + NoiseMessages.TagSize));
-                    output.Advance(written);
+                    SealRecord(buffer.Slice(0, size), output);
                     buffer = buffer.Slice(size);
                 }
 
@@ -262,7 +274,6 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(chunk);
             await input.CompleteAsync(error);
             await output.CompleteAsync();
         }
