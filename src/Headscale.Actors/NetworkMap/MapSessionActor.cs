@@ -85,6 +85,16 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
             _sentFull = false;
             _networkMap.Tell(new Subscribe(_nodeId, Self));
         });
+        Receive<MapRestarting>(_ =>
+        {
+            // The restarted map has forgotten this session; its next full map replaces the client's view. A session
+            // that is behind subscribes again once its client reads.
+            if (!_behind)
+            {
+                _sentFull = false;
+                _networkMap.Tell(new Subscribe(_nodeId, Self));
+            }
+        });
         Receive<SubscribeRejected>(r =>
         {
             _output.TryComplete(new MapSessionEndedException(r.Reason, nodeMissing: true));

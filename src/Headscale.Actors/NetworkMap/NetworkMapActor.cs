@@ -253,6 +253,33 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
+    /// <summary>
+    /// A failure restarts the map with an empty state (its supervisor's default). Its sessions would wait for deltas
+    /// that never come, so each is told to subscribe again; the new instance asks the feed for everything (PostRestart).
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _log.Error(reason, "network map failed on {MessageType}; it restarts, reloads the tailnet from the feed and resubscribes {SessionCount} sessions",
+            message?.GetType().Name ?? "unknown message", _sessions.Values.Sum(s => s.Count));
+        foreach (var session in _sessions.Values.SelectMany(s => s))
+        {
+            session.Tell(MapRestarting.Instance);
+        }
+
+        foreach (var waiting in _awaitingNode.Values.SelectMany(w => w))
+        {
+            waiting.Session.Tell(MapRestarting.Instance);
+        }
+
+        base.PreRestart(reason, message);
+    }
+
+    protected override void PostRestart(Exception reason)
+    {
+        base.PostRestart(reason);
+        Context.System.EventStream.Publish(new NetworkMapRestarted(Self));
+    }
+
     private void OnSubscribe(Subscribe subscribe)
     {
         if (_state.Get(subscribe.NodeId) is null)

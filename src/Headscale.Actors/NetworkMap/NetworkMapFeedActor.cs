@@ -55,6 +55,9 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
     private readonly Dictionary<ulong, Node> _nodes = new();
     private readonly Dictionary<UserId, User> _users = new();
     private long _policyVersion;
+
+    /// <summary>The policy last sent to the map, to send again when the map restarts.</summary>
+    private PolicyUpdated? _policySent;
     private string? _policyFileText;
 
     private readonly TimeSpan _resyncInterval;
@@ -85,6 +88,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         ClusterNotifications.Subscribe(Context.System, PolicyNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, EndpointNotifications.Topic, Self);
         ClusterNotifications.Subscribe(Context.System, OnlineNotifications.Topic, Self);
+        Context.System.EventStream.Subscribe(Self, typeof(NetworkMapRestarted));
         if (IsClusterMember)
         {
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
@@ -123,6 +127,8 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         });
         Receive<RetryLoad>(_ => StartLoad());
         Receive<SubscribeAck>(_ => { });
+        // The load under way reaches the restarted map anyway.
+        Receive<NetworkMapRestarted>(_ => { });
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -135,7 +141,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             if (p.Version > _policyVersion)
             {
                 _policyVersion = p.Version;
-                _map.Tell(new PolicyUpdated(Parse(p.Text, $"policy version {p.Version}")));
+                TellPolicy(Parse(p.Text, $"policy version {p.Version}"));
             }
         });
         Receive<ReloadPolicyFile>(_ => _sources.ReadPolicyFileAsync()
@@ -198,6 +204,27 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
             }
         });
         Receive<ResyncTick>(_ => Resync());
+        Receive<NetworkMapRestarted>(restarted =>
+        {
+            if (!restarted.Map.Equals(_map))
+            {
+                return;
+            }
+
+            // The map starts empty: everything this feed knows goes to it again, and the other hosts are asked
+            // for their streams, as when they join.
+            _log.Info("network map restarted; sending it {NodeCount} nodes and the policy again", _nodes.Count);
+            _map.Tell(_policySent ?? new PolicyUpdated(null));
+            _map.Tell(new NodesLoaded([.. _nodes.Values.OrderBy(n => n.Id.Value).Select(ViewOf)]));
+            if (IsClusterMember)
+            {
+                foreach (var member in Cluster.Get(Context.System).State.Members.Where(m => m.Address.ToString() != _origin))
+                {
+                    Context.ActorSelection(new RootActorPath(member.Address) / Self.Path.Elements)
+                        .Tell(new OnlineNotifications.OnlineSnapshotRequested(_origin));
+                }
+            }
+        });
         Receive<Resynced>(r =>
         {
             _resyncing = false;
@@ -221,6 +248,12 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         }
     }
 
+    private void TellPolicy(Headscale.Policy.ParsedPolicy? policy)
+    {
+        _policySent = new PolicyUpdated(policy);
+        _map.Tell(_policySent);
+    }
+
     private void StartLoad() => _sources.LoadAsync(LoadParallelism, []).PipeTo(Self);
 
     /// <summary>Applies whatever a fresh load shows that this feed missed; versions keep newer notifications.</summary>
@@ -240,7 +273,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         if (loaded.Policy is { Version: > 0 } policy && policy.Version > _policyVersion)
         {
             _policyVersion = policy.Version;
-            _map.Tell(new PolicyUpdated(policy.Text is null ? null : Parse(policy.Text, policy.Source)));
+            TellPolicy(policy.Text is null ? null : Parse(policy.Text, policy.Source));
         }
 
         foreach (var change in loaded.Nodes)
@@ -260,7 +293,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         {
             _policyVersion = policy.Version;
             _policyFileText = policy.Version == 0 ? policy.Text : null;
-            _map.Tell(new PolicyUpdated(policy.Text is null ? null : Parse(policy.Text, policy.Source)));
+            TellPolicy(policy.Text is null ? null : Parse(policy.Text, policy.Source));
         }
 
         foreach (var change in loaded.Nodes)
@@ -352,7 +385,7 @@ public sealed class NetworkMapFeedActor : ReceiveActor, IWithUnboundedStash, IWi
         }
 
         _policyFileText = text;
-        _map.Tell(new PolicyUpdated(parsed));
+        TellPolicy(parsed);
         _log.Info("{Source} reloaded", read.Source);
     }
 

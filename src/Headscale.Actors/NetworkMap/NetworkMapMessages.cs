@@ -26,6 +26,21 @@ public static class NetworkMapCommands
     /// <summary>The feed's initial load: every node at once, so the policy is compiled once rather than once per node.</summary>
     public sealed record NodesLoaded(ImmutableArray<PeerView> Views);
 
+    /// <summary>
+    /// To a map session from a network map about to restart after a failure: the map forgets its subscribers, so the
+    /// session subscribes again and gets a full map once the map knows its node again.
+    /// </summary>
+    public sealed record MapRestarting
+    {
+        public static readonly MapRestarting Instance = new();
+    }
+
+    /// <summary>
+    /// Published on the host's event stream by a network map that restarted after a failure and so starts empty:
+    /// the feed sends it the whole tailnet and policy again.
+    /// </summary>
+    public sealed record NetworkMapRestarted(IActorRef Map);
+
     /// <summary>Endpoints, disco key or home DERP from a lite map update (not persisted).</summary>
     public sealed record EndpointsUpdated(long NodeId, ImmutableArray<string> Endpoints, string? DiscoKey, int HomeDerp);
 

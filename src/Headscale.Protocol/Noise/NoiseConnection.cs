@@ -275,7 +275,14 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
         finally
         {
             await input.CompleteAsync(error);
-            await output.CompleteAsync();
+            try
+            {
+                // A stream writer flushes what a cancelled flush left behind; the transport may be gone by then.
+                await output.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException or OperationCanceledException)
+            {
+            }
         }
     }
 

@@ -342,4 +342,40 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         var opened = await NextMatchingAsync(alice, m => m.TryGetProperty("PeersChanged", out var c) && c.GetArrayLength() == 2);
         Assert.Equal([2L, 4L], opened.GetProperty("PeersChanged").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()).Order());
     }
+
+    /// <summary>Lets everyone see everyone, but fails on node 99: a stand-in for a bug that throws inside the map.</summary>
+    private sealed class FailsOnNode99 : ITailnetPolicy
+    {
+        public bool CanSee(PeerView viewer, PeerView peer) =>
+            peer.Id != 99 ? true : throw new InvalidOperationException("the map fails on node 99");
+
+        public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) => AllowAllPolicy.Instance.PacketFilterFor(node);
+
+        public ReadOnlyMemory<byte> SshPolicyFor(PeerView node) => AllowAllPolicy.Instance.SshPolicyFor(node);
+    }
+
+    [Fact]
+    public async Task After_the_map_fails_and_restarts_empty_its_sessions_subscribe_again_and_get_the_reloaded_tailnet()
+    {
+        var map = Sys.ActorOf(Props.Create(() => new NetworkMapActor(
+            Settings, new FailsOnNode99(), TimeProvider.System, TimeSpan.FromMinutes(1), "", null, null, TimeSpan.FromSeconds(10), null, null, TimeSpan.Zero)));
+        var restarts = CreateTestProbe();
+        Sys.EventStream.Subscribe(restarts.Ref, typeof(NetworkMapRestarted));
+        map.Tell(new NodeUpdated(Node(1)));
+        map.Tell(new NodeUpdated(Node(2)));
+        var (_, frames) = Connect(map, 1);
+        Assert.Equal([2L], (await NextAsync(frames)).GetProperty("Peers").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()));
+
+        map.Tell(new NodeUpdated(Node(99)));
+        Assert.Equal(map, (await restarts.ExpectMsgAsync<NetworkMapRestarted>(cancellationToken: TestContext.Current.CancellationToken)).Map);
+
+        // What the feed sends a restarted map: the whole tailnet again (here with node 3 new since).
+        map.Tell(new NodesLoaded([Node(1), Node(2), Node(3)]));
+        var reloaded = await NextMatchingAsync(frames, m => m.TryGetProperty("Peers", out _));
+        Assert.Equal([2L, 3L], reloaded.GetProperty("Peers").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()));
+
+        map.Tell(new NodeUpdated(Node(4)));
+        var joined = await NextMatchingAsync(frames, m => m.TryGetProperty("PeersChanged", out _));
+        Assert.Equal([4L], joined.GetProperty("PeersChanged").EnumerateArray().Select(p => p.GetProperty("ID").GetInt64()));
+    }
 }

@@ -88,6 +88,29 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task A_restarted_map_gets_the_policy_and_every_node_again_and_another_map_s_restart_is_ignored()
+    {
+        _listed[1] = true;
+        _listed[2] = true;
+        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
+        _entities[2] = new NodeNotifications.NodeChanged(new NodeId(2), 1, NodeNamed(2, "two"));
+        var map = CreateTestProbe();
+        var feed = StartFeed(map.Ref, TimeSpan.Zero);
+        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
+        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+        feed.Tell(new NodeNotifications.NodeChanged(new NodeId(2), 2, NodeNamed(2, "two-renamed")));
+        await map.ExpectMsgAsync<NodeUpdated>(cancellationToken: Ct);
+
+        Sys.EventStream.Publish(new NetworkMapRestarted(CreateTestProbe().Ref));
+        Sys.EventStream.Publish(new NetworkMapRestarted(map.Ref));
+
+        Assert.Null((await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct)).Policy);
+        var again = await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+        Assert.Equal(["one", "two-renamed"], again.Views.Select(v => v.GivenName));
+        await map.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200), Ct);
+    }
+
+    [Fact]
     public async Task Endpoints_reported_on_another_host_reach_this_map_and_this_host_s_own_are_not_applied_twice()
     {
         _listed[1] = true;
