@@ -259,7 +259,8 @@ public sealed class NetworkMapActor : ReceiveActor, IWithTimers
     /// </summary>
     protected override void PreRestart(Exception reason, object message)
     {
-        _log.Error(reason, "network map failed on {MessageType}; it restarts, reloads the tailnet from the feed and resubscribes {SessionCount} sessions",
+        // The supervisor logs the failure itself; this says what the map does about it.
+        _log.Info("network map restarting after a failure on {MessageType}; it reloads the tailnet from the feed and resubscribes {SessionCount} sessions",
             message?.GetType().Name ?? "unknown message", _sessions.Values.Sum(s => s.Count));
         foreach (var session in _sessions.Values.SelectMany(s => s))
         {

@@ -93,7 +93,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
     {
         var self = _nodes.GetValueOrDefault(viewerId)
             ?? throw new InvalidOperationException($"node {viewerId} is not in the network map");
-        var sent = Visible(self, everyone: null);
+        PeerIdSet? everyone = null;
+        var sent = Visible(self, ref everyone);
         var peers = sent.Ids().Order().Select(id => _nodes[id]).ToList();
 
         var viewer = new Viewer(sent, _policy.PacketFilterFor(self), _policy.SshPolicyFor(self), _pending.Current);
@@ -236,7 +237,7 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         {
             var self = _nodes[viewerId];
             // Differences only, set against set: what the viewer may see now and was not sent, and what it was sent and may no longer see.
-            var visible = Visible(self, everyone ??= EveryoneOrNull());
+            var visible = Visible(self, ref everyone);
             var added = visible.Except(viewer.Peers).Where(id => id != viewerId).Order().Select(id => _nodes[id]).ToList();
             var removed = viewer.Peers.Except(visible).Order().ToImmutableArray();
             var filter = _policy.PacketFilterFor(self);
@@ -311,16 +312,16 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
 
     /// <summary>
     /// The nodes <paramref name="self"/> may see, as a set over slots (never itself, never a node deleted from the map).
-    /// A policy that lets the viewer see everyone answers null, and the set of all nodes is built once per
-    /// pass (<paramref name="everyone"/>) and copied.
+    /// A policy that lets the viewer see everyone answers null; the set of all nodes is then built once per
+    /// pass (<paramref name="everyone"/>, null until first needed) and copied.
     /// </summary>
-    private PeerIdSet Visible(PeerView self, PeerIdSet? everyone)
+    private PeerIdSet Visible(PeerView self, ref PeerIdSet? everyone)
     {
         var visible = _policy.VisibleSet(self, _nodes, _slots);
         if (visible is null)
         {
             visible = new PeerIdSet(_slots);
-            visible.CopyFrom(everyone ?? Everyone());
+            visible.CopyFrom(everyone ??= Everyone());
         }
         else
         {
@@ -346,8 +347,6 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         return all;
     }
 
-    /// <summary>The set of all nodes when the current policy lets viewers see everyone, to share across a pass.</summary>
-    private PeerIdSet? EveryoneOrNull() => _policy is AllowAllPolicy ? Everyone() : null;
 
     /// <summary>
     /// Tells every subscribed viewer what changed since the last flush, in one message each: the peers it
@@ -494,8 +493,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         {
             ControlTime = now,
             Node = self,
-            PeersChanged = SharedMessages.NullIfEmpty(changed),
-            PeersRemoved = SharedMessages.NullIfEmpty(removed),
+            PeersChanged = NullIfEmpty(changed),
+            PeersRemoved = NullIfEmpty(removed),
             OnlineChange = online.Count > 0 ? online.ToImmutable() : null,
             PeersChangedPatch = patches.Count > 0 ? [.. patches.Values] : null,
             UserProfiles = owners.Count > 0 ? Profiles(owners) : null,
@@ -552,6 +551,8 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         private static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
             a is null ? b is null : b is not null && a.Value.Span.SequenceEqual(b.Value.Span);
     }
+
+    private static ImmutableArray<T>? NullIfEmpty<T>(List<T> items) => items.Count > 0 ? [.. items] : null;
 
     private static ImmutableArray<UserProfile> Profiles(IEnumerable<PeerView> nodes) =>
         nodes.GroupBy(n => n.UserId)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Headscale.Protocol.Tailcfg;
 
 namespace Headscale.Actors.NetworkMap;
@@ -147,5 +146,4 @@ internal sealed class SharedMessages
         return built;
     }
 
-    public static ImmutableArray<T>? NullIfEmpty<T>(List<T> items) => items.Count > 0 ? [.. items] : null;
 }
