@@ -38,6 +38,22 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
         return Sys.ActorOf(NetworkMapFeedActor.Props(map, sources, resync));
     }
 
+    /// <summary>Nodes 1..<paramref name="count"/> at version 1, a feed past its first load, and the map probe it feeds.</summary>
+    private async Task<(IActorRef Feed, Akka.TestKit.TestProbe Map)> LoadedFeedAsync(int count, TimeSpan resync)
+    {
+        foreach (var id in Enumerable.Range(1, count).Select(i => (ulong)i))
+        {
+            _listed[id] = true;
+            _entities[id] = new NodeNotifications.NodeChanged(new NodeId(id), 1, NodeNamed(id, id == 1 ? "one" : id == 2 ? "two" : $"n{id}"));
+        }
+
+        var map = CreateTestProbe();
+        var feed = StartFeed(map.Ref, resync);
+        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
+        Assert.Equal(count, (await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct)).Views.Length);
+        return (feed, map);
+    }
+
     [Fact]
     public async Task The_load_sends_every_node_once_and_older_copies_never_roll_a_node_back()
     {
@@ -63,14 +79,7 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public async Task A_resync_repairs_a_missed_change_and_a_missed_deletion()
     {
-        _listed[1] = true;
-        _listed[2] = true;
-        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
-        _entities[2] = new NodeNotifications.NodeChanged(new NodeId(2), 1, NodeNamed(2, "two"));
-        var map = CreateTestProbe();
-        StartFeed(map.Ref, TimeSpan.FromMilliseconds(100));
-        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
-        Assert.Equal(2, (await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct)).Views.Length);
+        var (_, map) = await LoadedFeedAsync(2, TimeSpan.FromMilliseconds(100));
 
         // Changes whose notifications were lost: node 1 renamed, node 2 deleted (and released from the registry).
         _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 2, NodeNamed(1, "one-renamed"));
@@ -90,14 +99,7 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public async Task A_restarted_map_gets_the_policy_and_every_node_again_and_another_map_s_restart_is_ignored()
     {
-        _listed[1] = true;
-        _listed[2] = true;
-        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
-        _entities[2] = new NodeNotifications.NodeChanged(new NodeId(2), 1, NodeNamed(2, "two"));
-        var map = CreateTestProbe();
-        var feed = StartFeed(map.Ref, TimeSpan.Zero);
-        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
-        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+        var (feed, map) = await LoadedFeedAsync(2, TimeSpan.Zero);
         feed.Tell(new NodeNotifications.NodeChanged(new NodeId(2), 2, NodeNamed(2, "two-renamed")));
         await map.ExpectMsgAsync<NodeUpdated>(cancellationToken: Ct);
 
@@ -113,12 +115,7 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public async Task Endpoints_reported_on_another_host_reach_this_map_and_this_host_s_own_are_not_applied_twice()
     {
-        _listed[1] = true;
-        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
-        var map = CreateTestProbe();
-        var feed = StartFeed(map.Ref, TimeSpan.Zero);
-        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
-        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+        var (feed, map) = await LoadedFeedAsync(1, TimeSpan.Zero);
 
         feed.Tell(new EndpointNotifications.EndpointsReported(1, ["192.0.2.1:1"], "", 0, EndpointNotifications.OriginOf(Sys)));
         feed.Tell(new EndpointNotifications.EndpointsReported(1, ["192.0.2.2:2"], "", 4, "akka.tcp://headscale@10.9.9.9:4053"));
@@ -131,12 +128,7 @@ public sealed class NetworkMapFeedActorTests : Akka.TestKit.Xunit.TestKit
     [Fact]
     public async Task Other_hosts_online_edges_and_snapshots_reach_this_map_and_a_snapshot_request_is_answered_by_it()
     {
-        _listed[1] = true;
-        _entities[1] = new NodeNotifications.NodeChanged(new NodeId(1), 1, NodeNamed(1, "one"));
-        var map = CreateTestProbe();
-        var feed = StartFeed(map.Ref, TimeSpan.Zero);
-        await map.ExpectMsgAsync<PolicyUpdated>(cancellationToken: Ct);
-        await map.ExpectMsgAsync<NodesLoaded>(cancellationToken: Ct);
+        var (feed, map) = await LoadedFeedAsync(1, TimeSpan.Zero);
         const string other = "akka.tcp://headscale@10.9.9.9:4053";
 
         feed.Tell(new OnlineNotifications.OnlineReported(1, true, false, EndpointNotifications.OriginOf(Sys), 1));
