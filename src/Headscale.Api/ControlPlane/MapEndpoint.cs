@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -115,14 +116,15 @@ public static partial class MapEndpoint
                     started = true;
                 }
 
-                await context.Response.Body.WriteAsync(frame, aborted);
-                // Write everything already queued before one flush: the batching of the stream.
+                var body = context.Response.BodyWriter;
+                body.Write(frame);
+                // Everything already queued goes out with one flush: the batching of the stream.
                 while (channel.Reader.TryRead(out var next))
                 {
-                    await context.Response.Body.WriteAsync(next, aborted);
+                    body.Write(next);
                 }
 
-                await context.Response.Body.FlushAsync(aborted);
+                await body.FlushAsync(aborted);
                 if (!request.Stream)
                 {
                     break;

@@ -24,10 +24,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "ts2021 connection from {MachineKey} at {Remote} closed after {Received} records in, {Sent} out")]
     public static partial void Closed(ILogger logger, string machineKey, IPAddress? remote, ulong received, ulong sent);
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Error,
-        Message = "ts2021 connection refused: the inner HTTP/2 listener is not bound; call KestrelServerOptions.ListenTs2021Inner()")]
-    public static partial void InnerListenerMissing(ILogger logger);
-
     [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "ts2021 connection from {Remote} ended during the handshake: {Reason}")]
     public static partial void HandshakeAborted(ILogger logger, IPAddress? remote, string reason);
 }

@@ -1,11 +1,11 @@
 using Headscale.Protocol.Keys;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
+using Headscale.Api.ControlProtocol.InnerHttp2;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -15,10 +15,9 @@ namespace Headscale.Api.ControlProtocol;
 /// <summary>
 /// Wiring of the ts2021 transport. The composition root calls, in this order:
 /// <code>
-/// services.AddTs2021Transport();                       // after UseKestrel/UseKestrelCore (Kestrel adds its sockets
-///                                                      // transport only if no listener factory exists yet); needs an
+/// services.AddTs2021Transport();                       // after UseKestrel/UseKestrelCore (it wraps the registered
+///                                                      // server to share its request pipeline); needs an
 ///                                                      // INoiseKeyProvider or a MachinePrivateKey singleton
-/// builder.WebHost.ConfigureKestrel(k => k.ListenTs2021Inner());
 /// app.MapTs2021();                                     // GET and POST /ts2021 on the public listener
 /// app.MapGroup("/machine")...                          // inner endpoints: only reachable inside Noise
 /// </code>
@@ -36,23 +35,32 @@ public static class Ts2021Extensions
         services.TryAddSingleton<INoiseKeyProvider>(sp => new SingletonNoiseKeyProvider(sp.GetRequiredService<MachinePrivateKey>()));
         services.TryAddSingleton<Ts2021Statistics>();
         services.TryAddSingleton<Ts2021Handler>();
-        services.TryAddSingleton<Ts2021ConnectionListenerFactory>();
-        services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<Ts2021ConnectionListenerFactory>());
+        services.TryAddSingleton<InnerApplication>();
         services.AddTransient<IStartupFilter, Ts2021StartupFilter>();
+        CaptureServerApplication(services);
         return services;
     }
 
     /// <summary>
-    /// Adds Kestrel's inner HTTP/2 listener for decrypted Noise connections, and the server-wide settings it needs:
-    /// alternate <c>:scheme</c> values (clients send https over cleartext h2) and enough concurrent streams per connection.
+    /// Requests inside Noise run through the same pipeline as requests on a socket: the registered server is wrapped so
+    /// the application it is started with is shared with the inner HTTP/2 server.
     /// </summary>
-    public static KestrelServerOptions ListenTs2021Inner(this KestrelServerOptions kestrel)
+    private static void CaptureServerApplication(IServiceCollection services)
     {
-        var options = kestrel.ApplicationServices.GetRequiredService<IOptions<Ts2021Options>>().Value;
-        kestrel.AllowAlternateSchemes = true;
-        kestrel.Limits.Http2.MaxStreamsPerConnection = Math.Max(kestrel.Limits.Http2.MaxStreamsPerConnection, options.MaxConcurrentStreams);
-        kestrel.Listen(Ts2021InnerEndPoint.Instance, listen => listen.Protocols = HttpProtocols.Http2);
-        return kestrel;
+        if (services.Any(d => d.ServiceType == typeof(ServerApplicationCaptured)))
+        {
+            return;
+        }
+
+        var server = services.LastOrDefault(d => d.ServiceType == typeof(IServer))
+            ?? throw new InvalidOperationException("AddTs2021Transport needs the HTTP server registered first: call it after UseKestrel or UseKestrelCore.");
+        services.Remove(server);
+        services.AddSingleton<ServerApplicationCaptured>();
+        services.AddSingleton<IServer>(provider => new ApplicationCapturingServer(
+            server.ImplementationInstance as IServer
+                ?? server.ImplementationFactory?.Invoke(provider) as IServer
+                ?? (IServer)ActivatorUtilities.CreateInstance(provider, server.ImplementationType!),
+            provider.GetRequiredService<InnerApplication>()));
     }
 
     /// <summary>Maps GET (WebSocket variant) and POST (HTTP/1.1 upgrade) <c>/ts2021</c>.</summary>
@@ -96,3 +104,6 @@ internal sealed class Ts2021StartupFilter(IOptions<Ts2021Options> options) : ISt
         next(app);
     };
 }
+
+/// <summary>Marks that the server registration has been wrapped, so a second AddTs2021Transport does not wrap it twice.</summary>
+internal sealed class ServerApplicationCaptured;

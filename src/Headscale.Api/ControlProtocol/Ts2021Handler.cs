@@ -1,11 +1,13 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.WebSockets;
+using Headscale.Api.ControlProtocol.InnerHttp2;
 using Headscale.Protocol.Crypto;
 using Headscale.Protocol.Keys;
 using Headscale.Protocol.Noise;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,20 +15,23 @@ namespace Headscale.Api.ControlProtocol;
 
 /// <summary>
 /// Serves <c>/ts2021</c>: validates the upgrade, switches protocols (HTTP/1.1 101 or WebSocket), answers the Noise
-/// initiation, sends the early payload, and hands the decrypted stream to Kestrel's inner HTTP/2 listener. The request
-/// stays open for the lifetime of the connection.
+/// initiation, sends the early payload, and serves the decrypted stream's HTTP/2 (<see cref="InnerHttp2Connection"/>). The
+/// request stays open for the lifetime of the connection.
 /// </summary>
 public sealed class Ts2021Handler(
     INoiseKeyProvider keys,
-    Ts2021ConnectionListenerFactory inner,
+    InnerApplication application,
+    IHostApplicationLifetime lifetime,
     Ts2021Statistics statistics,
     IOptions<Ts2021Options> options,
+    ILoggerFactory loggers,
     ILogger<Ts2021Handler> logger)
 {
     public const string UpgradeHeaderValue = "tailscale-control-protocol";
     public const string HandshakeHeaderName = "X-Tailscale-Handshake";
 
     private readonly Ts2021Options _options = options.Value;
+    private readonly ILogger _connectionLogger = loggers.CreateLogger<InnerHttp2Connection>();
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -188,23 +193,22 @@ public sealed class Ts2021Handler(
                 transportKeys.HandshakeHash,
                 context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null,
                 isWebSocket);
-            var connection = new Ts2021ConnectionContext(noise, feature, context.Connection.LocalIpAddress is { } local
-                ? new IPEndPoint(local, context.Connection.LocalPort)
-                : null);
-            if (!inner.TryAccept(connection))
-            {
-                statistics.UpgradeRejected();
-                Log.InnerListenerMissing(logger);
-                return;
-            }
-
+            var connection = new InnerHttp2Connection(
+                noise,
+                feature,
+                context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null,
+                application,
+                new InnerHttp2Limits(_options.MaxConcurrentStreams, _options.MaxRequestBodySize),
+                _connectionLogger);
             statistics.HandshakeSucceeded();
             var machineKey = transportKeys.PeerStaticKey.ToString();
             Log.Established(logger, machineKey, remote, transportKeys.ProtocolVersion, isWebSocket);
 
-            await Task.WhenAny(connection.Finished, noise.Completion);
-            connection.SignalClosed();
-            await connection.Finished.WaitAsync(_options.HandshakeTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+            using (lifetime.ApplicationStopping.Register(static state => ((InnerHttp2Connection)state!).BeginShutdown(), connection))
+            {
+                await connection.RunAsync();
+            }
+
             if (noise.Fault is { } fault)
             {
                 statistics.TransportBroken();

@@ -13,8 +13,8 @@ public sealed class Ts2021Options
     public long MaxRequestBodySize { get; set; } = 1024 * 1024;
 
     /// <summary>
-    /// Concurrent HTTP/2 streams per connection. Kestrel's limit is server-wide, so the inner listener raises it to at
-    /// least this value; a Tailscale client multiplexes every request on one connection.
+    /// Concurrent HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS); a Tailscale client multiplexes every
+    /// request on one connection.
     /// </summary>
     public int MaxConcurrentStreams { get; set; } = 1024;
 

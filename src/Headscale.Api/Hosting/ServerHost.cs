@@ -65,7 +65,7 @@ public static class ServerHost
         builder.Services.AddSingleton(new MapSessionOptions(
             config.Tuning.NodeMapSessionBufferedChannelSize,
             config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval));
-        // After Kestrel: its sockets transport is only added when no other listener factory is registered yet.
+        // After Kestrel: the transport wraps the registered server to run inner requests through the same pipeline.
         builder.Services.AddTs2021Transport();
 
         builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(options =>
@@ -197,7 +197,6 @@ public static class ServerHost
             : null;
         kestrel.ListenManagementGrpc(config.GrpcListenAddress.EndPoint, certificate, config.GrpcAllowInsecure);
         kestrel.ListenManagementUnixSocket(config.UnixSocket);
-        kestrel.ListenTs2021Inner();
 
         if (config.MetricsListenAddress is { } metrics)
         {

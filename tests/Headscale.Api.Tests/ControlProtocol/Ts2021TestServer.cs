@@ -58,7 +58,6 @@ public sealed class Ts2021TestServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, 0);
-            kestrel.ListenTs2021Inner();
         });
 
         var app = builder.Build();
