@@ -82,6 +82,22 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
             [.. Frame(Http2FrameType.Headers, Http2Flags.EndStream, 1, RequestBlock()), .. Frame(Http2FrameType.Ping, 0, 0, new byte[8])],
             Http2ErrorCode.ProtocolError
         },
+        { "DATA on an idle stream", Frame(Http2FrameType.Data, Http2Flags.EndStream, 1, "x"u8), Http2ErrorCode.ProtocolError },
+        { "HEADERS on stream 0", Request(0), Http2ErrorCode.ProtocolError },
+        { "RST_STREAM on an idle stream", Frame(Http2FrameType.RstStream, 0, 1, new byte[4]), Http2ErrorCode.ProtocolError },
+        { "RST_STREAM of length 3", Frame(Http2FrameType.RstStream, 0, 1, new byte[3]), Http2ErrorCode.FrameSizeError },
+        { "SETTINGS on a stream", Frame(Http2FrameType.Settings, 0, 1, []), Http2ErrorCode.ProtocolError },
+        { "SETTINGS ACK with a payload", Frame(Http2FrameType.Settings, Http2Flags.Ack, 0, new byte[6]), Http2ErrorCode.FrameSizeError },
+        { "SETTINGS_MAX_FRAME_SIZE below 16384", Settings(Http2Setting.MaxFrameSize, 16383), Http2ErrorCode.ProtocolError },
+        { "SETTINGS_MAX_FRAME_SIZE above 2^24-1", Settings(Http2Setting.MaxFrameSize, 1 << 24), Http2ErrorCode.ProtocolError },
+        { "PING on a stream", Frame(Http2FrameType.Ping, 0, 1, new byte[8]), Http2ErrorCode.ProtocolError },
+        { "WINDOW_UPDATE of length 3", Frame(Http2FrameType.WindowUpdate, 0, 0, new byte[3]), Http2ErrorCode.FrameSizeError },
+        { "PUSH_PROMISE from the client", Frame(Http2FrameType.PushPromise, Http2Flags.EndHeaders, 1, [0, 0, 0, 2, .. RequestBlock()]), Http2ErrorCode.ProtocolError },
+        {
+            "HEADERS whose padding exceeds the payload",
+            Frame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Padded, 1, [200, .. RequestBlock()]),
+            Http2ErrorCode.ProtocolError
+        },
         // RFC 7541 §6.1 makes index 0 a decoding error too, but Kestrel answers it with INTERNAL_ERROR, so it is not pinned here.
         { "HPACK index past both tables", Frame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream, 1, [0xbe]), Http2ErrorCode.CompressionError },
         {
@@ -211,16 +227,47 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
         await h2.WriteFrameAsync(Http2FrameType.Data, 0, 1, "late"u8);
 
         // §5.1 half-closed (remote): a stream error; Kestrel makes it a connection error, which §5.4 allows.
-        var (error, _) = await h2.ReadUntilAsync(f => f.Type == Http2FrameType.GoAway || (f.Type == Http2FrameType.RstStream && f.StreamId == 1));
-        Assert.Equal(Http2ErrorCode.StreamClosed, error.ErrorCode);
-        if (error.Type == Http2FrameType.GoAway)
+        await AssertStreamOrConnectionErrorAsync(h2, 1, Http2ErrorCode.StreamClosed);
+    }
+
+    [Fact]
+    public async Task Window_update_of_zero_on_a_stream_is_a_protocol_error()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+        await h2.WriteRequestAsync(1, "GET", "/machine/trickle", endStream: true);
+
+        await h2.WriteWindowUpdateAsync(1, 0);
+
+        await AssertStreamOrConnectionErrorAsync(h2, 1, Http2ErrorCode.ProtocolError);
+    }
+
+    [Fact]
+    public async Task Stream_window_past_two_to_the_31_is_a_flow_control_error()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+        await h2.WriteRequestAsync(1, "GET", "/machine/trickle", endStream: true);
+
+        await h2.WriteWindowUpdateAsync(1, int.MaxValue);
+
+        await AssertStreamOrConnectionErrorAsync(h2, 1, Http2ErrorCode.FlowControlError);
+    }
+
+    [Fact]
+    public async Task Data_beyond_the_servers_stream_window_is_a_flow_control_error()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+        // The trickle endpoint never reads its request body, so the server has no reason to widen the window.
+        await h2.WriteRequestAsync(1, "GET", "/machine/trickle", endStream: false);
+        var frames = new List<byte>();
+        var chunk = new byte[RawHttp2Connection.DefaultMaxFrameSize];
+        for (var left = (long)h2.InitialSendWindow + 1; left > 0; left -= chunk.Length)
         {
-            await h2.AssertClosedAsync(Http2ErrorCode.StreamClosed);
+            frames.AddRange(RawHttp2Connection.Frame(Http2FrameType.Data, 0, 1, chunk.AsSpan(0, (int)Math.Min(left, chunk.Length))));
         }
-        else
-        {
-            Assert.Equal(200, (await h2.GetAsync(3, "/machine/whoami")).Status);
-        }
+
+        await h2.WriteAsync([.. frames]);
+
+        await AssertStreamOrConnectionErrorAsync(h2, 1, Http2ErrorCode.FlowControlError);
     }
 
     [Fact]
@@ -276,6 +323,25 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
         Assert.True(
             refused.Reset is Http2ErrorCode.RefusedStream or Http2ErrorCode.ProtocolError,
             $"expected RST_STREAM REFUSED_STREAM or PROTOCOL_ERROR, got {refused.Reset}");
+        await h2.RoundTripPingAsync();
+    }
+
+    /// <summary>
+    /// Where the RFC names a stream error, §5.4 still lets the server end the connection: either RST_STREAM with the
+    /// code on the stream, after which the connection must keep serving, or GOAWAY with the code and a close.
+    /// </summary>
+    private static async Task AssertStreamOrConnectionErrorAsync(RawHttp2Connection h2, int streamId, Http2ErrorCode code)
+    {
+        var (error, _) = await h2.ReadUntilAsync(f => f.Type == Http2FrameType.GoAway || (f.Type == Http2FrameType.RstStream && f.StreamId == streamId));
+        Assert.Equal(code, error.ErrorCode);
+        if (error.Type == Http2FrameType.GoAway)
+        {
+            await h2.AssertClosedAsync(code);
+        }
+        else
+        {
+            Assert.Equal(200, (await h2.GetAsync(streamId + 2, "/machine/whoami")).Status);
+        }
     }
 
     /// <summary>Reads DATA on the stream until <paramref name="count"/> bytes came, failing if any frame would overrun that.</summary>
