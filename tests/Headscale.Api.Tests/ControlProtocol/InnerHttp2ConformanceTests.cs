@@ -142,6 +142,7 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
         { "missing :path", [":method", "GET", ":scheme", "http", ":authority", "test"], false },
         { "uppercase header name", [":method", "GET", ":scheme", "http", ":authority", "test", ":path", "/machine/whoami", "X-Upper", "1"], true },
         { "connection-specific header", [":method", "GET", ":scheme", "http", ":authority", "test", ":path", "/machine/whoami", "connection", "keep-alive"], true },
+        { "pseudo-header after a regular one", [":method", "GET", ":scheme", "http", ":authority", "test", "x-a", "b", ":path", "/machine/whoami"], true },
     };
 
     [Theory]
@@ -177,6 +178,56 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
         Assert.Equal(200, response.Status);
         Assert.Null(response.Reset);
         Assert.StartsWith(h2.MachineKey + " 142 ", Encoding.UTF8.GetString(response.Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Huffman_strings_and_dynamic_table_entries_in_requests_are_decoded()
+    {
+        // Real clients index and Huffman-encode their headers. The Huffman strings are RFC 7541 Appendix C.4's
+        // "www.example.com" and "no-cache"; :path stays a plain literal so the requests reach an endpoint.
+        byte[] path = [0x04, 15, .. "/machine/whoami"u8];
+        byte[] authorityIndexed = [0x41, 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff];
+        byte[] cacheControlIndexed = [0x58, 0x86, 0xa8, 0xeb, 0x10, 0x64, 0x9c, 0xbf];
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+
+        // GET (static 2), http (static 6), then :authority added to the dynamic table as entry 62.
+        var first = await RawRequestAsync(h2, 1, [0x82, 0x86, .. authorityIndexed, .. path]);
+        // :authority from entry 62, then cache-control added: it becomes 62 and :authority moves to 63.
+        var second = await RawRequestAsync(h2, 3, [0x82, 0x86, 0xbe, .. path, .. cacheControlIndexed]);
+        // Entries swapped by mistake would put a regular field before :path, which is malformed (§8.3).
+        var third = await RawRequestAsync(h2, 5, [0x82, 0x86, 0xbf, .. path, 0xbe]);
+
+        Assert.Equal([200, 200, 200], [first.Status, second.Status, third.Status]);
+        Assert.StartsWith(h2.MachineKey.ToString(), Encoding.UTF8.GetString(third.Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Header_block_split_over_continuation_frames_is_joined()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+        var block = RequestBlock();
+
+        await h2.WriteAsync([
+            .. Frame(Http2FrameType.Headers, Http2Flags.EndStream, 1, block.AsSpan(0, 5)),
+            .. Frame(Http2FrameType.Continuation, 0, 1, block.AsSpan(5, 10)),
+            .. Frame(Http2FrameType.Continuation, Http2Flags.EndHeaders, 1, block.AsSpan(15)),
+        ]);
+
+        Assert.Equal(200, (await h2.ReadResponseAsync(1)).Status);
+    }
+
+    [Fact]
+    public async Task Padding_on_headers_and_data_is_stripped()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+
+        await h2.WriteFrameAsync(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.Padded, 1, [3, .. RequestBlock("POST", "/machine/upload"), 0, 0, 0]);
+        await h2.WriteFrameAsync(Http2FrameType.Data, Http2Flags.Padded, 1, [2, .. "12345"u8, 0, 0]);
+        await h2.WriteFrameAsync(Http2FrameType.Data, Http2Flags.Padded | Http2Flags.EndStream, 1, [0, .. "67890"u8]);
+        var response = await h2.ReadResponseAsync(1);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("10", Encoding.ASCII.GetString(response.Body));
     }
 
     [Fact]
@@ -357,6 +408,12 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
         }
 
         return received;
+    }
+
+    private static async Task<Http2Response> RawRequestAsync(RawHttp2Connection h2, int streamId, byte[] block)
+    {
+        await h2.WriteFrameAsync(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream, streamId, block);
+        return await h2.ReadResponseAsync(streamId);
     }
 
     private static byte[] Frame(Http2FrameType type, byte flags, int streamId, ReadOnlySpan<byte> payload) =>
