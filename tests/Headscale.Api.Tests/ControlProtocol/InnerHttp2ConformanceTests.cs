@@ -231,6 +231,45 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Large_response_comes_in_frames_within_the_default_max_frame_size_as_windows_widen()
+    {
+        // Larger than both initial windows (65,535), so it completes only if the server honours WINDOW_UPDATEs.
+        const int size = 300_000;
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+        await h2.WriteRequestAsync(1, "GET", $"/machine/big?size={size}", endStream: true);
+
+        var response = await h2.ReadResponseAsync(1, widenWindows: true);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(Enumerable.Range(0, size).Select(Ts2021TestServer.Pattern), response.Body);
+        Assert.True(h2.LargestFrameReceived <= RawHttp2Connection.DefaultMaxFrameSize, $"a frame of {h2.LargestFrameReceived} bytes");
+    }
+
+    [Fact]
+    public async Task Priority_signals_are_parsed_and_otherwise_ignored()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+        byte[] dependsOnStream0 = [0, 0, 0, 0, 15];
+
+        await h2.WriteFrameAsync(Http2FrameType.Priority, 0, 3, dependsOnStream0);
+        await h2.WriteFrameAsync(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Priority, 1, [.. dependsOnStream0, .. RequestBlock()]);
+
+        Assert.Equal(200, (await h2.ReadResponseAsync(1)).Status);
+        Assert.Equal(200, (await h2.GetAsync(3, "/machine/whoami")).Status);
+    }
+
+    [Fact]
+    public async Task Priority_frame_of_length_4_is_a_frame_size_error()
+    {
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
+
+        await h2.WriteFrameAsync(Http2FrameType.Priority, 0, 1, new byte[4]);
+
+        // §6.3 names a stream error; §5.4 lets the server make it a connection error.
+        await AssertStreamOrConnectionErrorAsync(h2, 1, Http2ErrorCode.FrameSizeError);
+    }
+
+    [Fact]
     public async Task Get_of_an_unknown_inner_path_is_404()
     {
         await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);

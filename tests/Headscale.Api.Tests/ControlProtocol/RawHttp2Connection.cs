@@ -143,6 +143,9 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
 
     public long ConnectionSendWindow { get; private set; } = DefaultWindow;
 
+    /// <summary>The payload length of the largest frame the server sent.</summary>
+    public int LargestFrameReceived { get; private set; }
+
     public static async Task<RawHttp2Connection> OpenAsync(Ts2021TestServer server, CancellationToken cancellationToken)
     {
         var machineKey = MachinePrivateKey.Generate();
@@ -379,6 +382,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
             var frame = new Http2Frame(
                 (Http2FrameType)_header[3], _header[4], BinaryPrimitives.ReadInt32BigEndian(_header.AsSpan(5)) & int.MaxValue, new byte[length]);
             await _stream.ReadExactlyAsync(frame.Payload, timeout.Token);
+            LargestFrameReceived = Math.Max(LargestFrameReceived, length);
             Track(frame);
             return frame;
         }
@@ -450,7 +454,8 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     }
 
     /// <summary>Reads one response on <paramref name="streamId"/>: until END_STREAM or RST_STREAM on it, or a GOAWAY. Other streams' frames are skipped.</summary>
-    public async Task<Http2Response> ReadResponseAsync(int streamId)
+    /// <param name="widenWindows">Give back every DATA frame's bytes with WINDOW_UPDATEs (stream and connection), as a reading client does.</param>
+    public async Task<Http2Response> ReadResponseAsync(int streamId, bool widenWindows = false)
     {
         int? status = null;
         var body = new List<byte>();
@@ -470,6 +475,15 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
                 case Http2FrameType.Data:
                     Assert.NotNull(status);
                     body.AddRange(frame.Content);
+                    if (widenWindows && frame.Payload.Length > 0)
+                    {
+                        await WriteWindowUpdateAsync(0, (uint)frame.Payload.Length);
+                        if (!frame.Has(Http2Flags.EndStream))
+                        {
+                            await WriteWindowUpdateAsync(streamId, (uint)frame.Payload.Length);
+                        }
+                    }
+
                     break;
             }
 
