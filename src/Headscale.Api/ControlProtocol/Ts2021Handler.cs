@@ -209,6 +209,9 @@ public sealed class Ts2021Handler(
                 await connection.RunAsync();
             }
 
+            // RunAsync completed the plaintext writer; let the Noise loop send what is left (a GOAWAY) before disposing.
+            await noise.SendCompletion.WaitAsync(_options.HandshakeTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+
             if (noise.Fault is { } fault)
             {
                 statistics.TransportBroken();

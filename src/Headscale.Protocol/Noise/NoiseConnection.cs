@@ -36,6 +36,7 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeSpan? _firstRecordTimeout;
     private Task _loops = Task.CompletedTask;
+    private Task _sendLoop = Task.CompletedTask;
     private int _disposed;
 
     private NoiseConnection(IDuplexPipe transport, NoiseTransportKeys keys, NoiseConnectionOptions options)
@@ -53,7 +54,8 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
     public static NoiseConnection Start(IDuplexPipe transport, NoiseTransportKeys keys, NoiseConnectionOptions? options = null)
     {
         var connection = new NoiseConnection(transport, keys, options ?? new NoiseConnectionOptions());
-        connection._loops = Task.WhenAll(connection.ReceiveLoopAsync(), connection.SendLoopAsync());
+        connection._sendLoop = connection.SendLoopAsync();
+        connection._loops = Task.WhenAll(connection.ReceiveLoopAsync(), connection._sendLoop);
         return connection;
     }
 
@@ -70,6 +72,12 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
 
     /// <summary>Completes when both directions have stopped.</summary>
     public Task Completion => _loops;
+
+    /// <summary>
+    /// Completes when the sending direction has stopped: after <see cref="Output"/> is completed, once everything written
+    /// to it has been sealed and handed to the transport (a last GOAWAY is not lost to an early dispose).
+    /// </summary>
+    public Task SendCompletion => _sendLoop;
 
     /// <summary>Records sent and received so far (the nonce counters).</summary>
     public ulong RecordsSent => _sender.Counter;

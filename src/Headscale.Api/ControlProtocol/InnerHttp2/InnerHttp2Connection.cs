@@ -797,6 +797,7 @@ internal sealed partial class InnerHttp2Connection
             return;
         }
 
+        stream.IsDispatched = true;
         ThreadPool.UnsafeQueueUserWorkItem(stream, preferLocal: false);
     }
 
@@ -882,6 +883,11 @@ internal sealed partial class InnerHttp2Connection
         foreach (var stream in streams)
         {
             stream.Abort(resetByClient: false);
+            if (!stream.IsDispatched && !stream.IsRejected)
+            {
+                // No request runs for it (its body never ended), so nothing else would remove it.
+                RemoveStream(stream);
+            }
         }
     }
 

@@ -91,6 +91,9 @@ internal sealed class InnerHttp2Stream :
 
     public void Reject() => IsRejected = true;
 
+    /// <summary>The request was handed to the application, which removes the stream when it finishes.</summary>
+    public bool IsDispatched { get; set; }
+
     /// <summary>DATA for a rejected stream: nothing is kept, but END_STREAM still ends the request side.</summary>
     public void DiscardData(bool endStream)
     {
