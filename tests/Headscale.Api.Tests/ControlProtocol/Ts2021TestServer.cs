@@ -164,6 +164,9 @@ public sealed class Ts2021TestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the host as SIGTERM would, leaving the trickle endpoint's pieces open.</summary>
+    public Task StopAsync() => _app.StopAsync(CancellationToken.None);
+
     public async ValueTask DisposeAsync()
     {
         TricklePieces.Writer.TryComplete();
