@@ -100,6 +100,9 @@ public static partial class MapEndpoint
             SingleReader = true,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
+            // The session actor's write runs this loop on to the socket write on its own thread: one thread-pool hop
+            // fewer per frame and session. The loop only blocks where the transport pushes back.
+            AllowSynchronousContinuations = true,
         });
         var map = await networkMap.GetAsync(aborted);
         var system = context.RequestServices.GetRequiredService<ActorSystem>();

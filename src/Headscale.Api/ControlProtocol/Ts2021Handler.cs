@@ -176,7 +176,7 @@ public sealed class Ts2021Handler(
 
             await wire.Output.WriteAsync(response, context.RequestAborted);
             await using var noise = NoiseConnection.Start(
-                wire, transportKeys, new NoiseConnectionOptions { FirstRecordTimeout = _options.HandshakeTimeout });
+                wire, transportKeys, new NoiseConnectionOptions { FirstRecordTimeout = _options.HandshakeTimeout, SealOnFlush = true });
 
             ChallengePublicKey? challenge = null;
             if (earlyPayload)

@@ -40,6 +40,38 @@ public sealed class NoiseConnectionTests
         Assert.Equal(records, pair.Server.RecordsReceived);
     }
 
+    [Theory]
+    [InlineData(2, 1UL)]
+    [InlineData(4_077, 1UL)]
+    [InlineData(4_078, 2UL)]
+    [InlineData(100_000, 25UL)]
+    public async Task A_writer_that_seals_on_flush_sends_the_same_records_without_a_send_loop(int size, ulong records)
+    {
+        await using var pair = await ConnectionPair.CreateAsync(serverSealsOnFlush: true);
+        var data = RandomBytes(size);
+
+        var receive = ReadExactlyAsync(pair.Client.Input, size);
+        await pair.Server.Output.WriteAsync(data, Ct);
+
+        Assert.Equal(data, await receive);
+        Assert.Equal(records, pair.Server.RecordsSent);
+        Assert.Equal(records, pair.Client.RecordsReceived);
+    }
+
+    [Fact]
+    public async Task Completing_a_sealing_writer_sends_what_is_left_and_completes_the_transport()
+    {
+        await using var pair = await ConnectionPair.CreateAsync(serverSealsOnFlush: true);
+
+        pair.Server.Output.Write("bye"u8);
+        await pair.Server.Output.CompleteAsync();
+        await pair.Server.SendCompletion.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+
+        Assert.Equal("bye"u8.ToArray(), await ReadExactlyAsync(pair.Client.Input, 3));
+        var end = await pair.Client.Input.ReadAsync(Ct);
+        Assert.True(end.IsCompleted);
+    }
+
     [Fact]
     public async Task Empty_records_are_skipped()
     {
@@ -199,7 +231,7 @@ public sealed class NoiseConnectionTests
         public required NoiseConnection Client { get; init; }
         public required NoiseConnection Server { get; init; }
 
-        public static Task<ConnectionPair> CreateAsync()
+        public static Task<ConnectionPair> CreateAsync(bool serverSealsOnFlush = false)
         {
             var (clientKeys, serverKeys) = Handshake();
             var toServer = new Pipe();
@@ -207,7 +239,8 @@ public sealed class NoiseConnectionTests
             return Task.FromResult(new ConnectionPair
             {
                 Client = NoiseConnection.Start(new DuplexPipe(toClient.Reader, toServer.Writer), clientKeys),
-                Server = NoiseConnection.Start(new DuplexPipe(toServer.Reader, toClient.Writer), serverKeys),
+                Server = NoiseConnection.Start(
+                    new DuplexPipe(toServer.Reader, toClient.Writer), serverKeys, new NoiseConnectionOptions { SealOnFlush = serverSealsOnFlush }),
             });
         }
 
