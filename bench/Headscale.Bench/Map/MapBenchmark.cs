@@ -110,13 +110,14 @@ internal static class MapBenchmark
             Console.WriteLine($"registered {settings.Nodes} nodes in {clock.Elapsed.TotalSeconds:F1} s");
 
             cpu = server.ReadCpuTime();
+            var generatorCpu = GeneratorCpu();
             clock.Restart();
             await Parallel.ForEachAsync(sessions, parallel, async (s, ct) =>
             {
                 await OpenRedialingAsync(s, report, ct);
                 await s.FullMap.WaitAsync(ct);
             });
-            report.OpenSessions = (clock.Elapsed, server.ReadCpuTime() - cpu);
+            report.OpenSessions = (clock.Elapsed, server.ReadCpuTime() - cpu, GeneratorCpu() - generatorCpu);
             report.FullMapBytes = sessions.Sum(s => s.FullMapBytes);
             Console.WriteLine($"opened {settings.Nodes} map sessions with full maps in {clock.Elapsed.TotalSeconds:F1} s");
         }
@@ -205,6 +206,7 @@ internal static class MapBenchmark
         }
 
         var cpu = server.ReadCpuTime();
+        var generatorCpu = GeneratorCpu();
         watch.MarkStart();
         await change();
         var adminCall = Stopwatch.GetElapsedTime(watch.Start);
@@ -216,6 +218,14 @@ internal static class MapBenchmark
         }
 
         var latencies = watch.LatenciesMs();
-        return new ChangeResult(expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu);
+        return new ChangeResult(
+            expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu, GeneratorCpu() - generatorCpu);
+    }
+
+    /// <summary>CPU this process (the load generator) has used so far; it shares the machine's cores with the server.</summary>
+    private static TimeSpan GeneratorCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 }
