@@ -42,7 +42,7 @@ internal sealed class MapBenchReport(int nodes)
 
     public (TimeSpan Wall, TimeSpan ServerCpu, TimeSpan GeneratorCpu)? OpenSessions { get; set; }
 
-    public (TimeSpan Wall, TimeSpan ServerCpu)? IdleCpu { get; set; }
+    public (TimeSpan Wall, TimeSpan ServerCpu, TimeSpan GeneratorCpu)? IdleCpu { get; set; }
 
     public long FullMapBytes { get; set; }
 
@@ -103,7 +103,8 @@ internal sealed class MapBenchReport(int nodes)
 
         if (IdleCpu is { } idle && idle.Wall > TimeSpan.Zero)
         {
-            Row($"server CPU while idle ({idle.Wall.TotalSeconds:F0} s)", $"{idle.ServerCpu.TotalSeconds / idle.Wall.TotalSeconds * 100:F1} % of one core");
+            Row($"server / generator CPU while idle ({idle.Wall.TotalSeconds:F0} s)",
+                $"{idle.ServerCpu.TotalSeconds / idle.Wall.TotalSeconds * 100:F1} / {idle.GeneratorCpu.TotalSeconds / idle.Wall.TotalSeconds * 100:F1} % of one core");
         }
 
         Change("B2 node joins -> PeersChanged (goal p99 < 200 ms)", Join);

@@ -123,8 +123,9 @@ internal static class MapBenchmark
         }
 
         var idleCpu = server.ReadCpuTime();
+        var idleGeneratorCpu = GeneratorCpu();
         await Task.Delay(settings.IdleWait, cancellationToken);
-        report.IdleCpu = (settings.IdleWait, server.ReadCpuTime() - idleCpu);
+        report.IdleCpu = (settings.IdleWait, server.ReadCpuTime() - idleCpu, GeneratorCpu() - idleGeneratorCpu);
         report.RssWithSessions = server.ReadRssBytes();
         report.HeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);
         report.LostSessions = sessions.Count(s => s.Error is not null);
