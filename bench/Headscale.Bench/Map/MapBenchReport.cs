@@ -49,7 +49,7 @@ internal sealed class MapBenchReport(int nodes)
     /// <summary>Sessions whose stream the server ended after their full map (before the changes were measured).</summary>
     public int LostSessions { get; set; }
 
-    /// <summary>Map requests sent again on a new ts2021 connection because the server had closed the idle one.</summary>
+    /// <summary>Map requests sent again on a new ts2021 connection because the handshake or the connection failed.</summary>
     public int Redials;
 
     public ChangeResult? Join { get; set; }
@@ -74,7 +74,7 @@ internal sealed class MapBenchReport(int nodes)
         if (RssWithSessions > 0)
         {
             Row("B1 RSS per idle session, all in (vs start; goal <= 24 KiB)", $"{(RssWithSessions - RssAtStart) / 1024.0 / nodes:F1} KiB");
-            Row("B1 RSS per map stream only (vs after registration)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
+            Row("B1 RSS per map connection and stream (vs after registration, its connections closed)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
         }
 
         if (HeapAtStart >= 0 && HeapWithSessions >= 0)
@@ -98,7 +98,7 @@ internal sealed class MapBenchReport(int nodes)
         if (OpenSessions is not null)
         {
             Row("sessions ended by the server after their full map", $"{LostSessions}");
-            Row("map requests redialled (ts2021 connection closed while idle)", $"{Redials}");
+            Row("map requests redialled (handshake or connection failed)", $"{Redials}");
         }
 
         if (IdleCpu is { } idle && idle.Wall > TimeSpan.Zero)

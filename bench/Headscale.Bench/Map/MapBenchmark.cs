@@ -177,9 +177,9 @@ internal static class MapBenchmark
     }
 
     /// <summary>
-    /// Opens the map stream; at thousands of nodes the open phase outlasts the server's keep-alive timeout, so a
-    /// connection idle since registration may be closed under the request, and a new handshake can time out while the
-    /// server is busy with the storm of full maps. A real client redials with backoff, and so do we (up to five tries).
+    /// Opens the map stream on a new ts2021 connection (the registration one is closed by then); at thousands of nodes
+    /// the handshake can time out, or the connection break, while the server is busy with the storm of full maps. A real
+    /// client redials with backoff, and so do we (up to five tries).
     /// </summary>
     private static async Task OpenRedialingAsync(MapSession session, MapBenchReport report, CancellationToken cancellationToken)
     {
@@ -190,7 +190,7 @@ internal static class MapBenchmark
                 await session.OpenAsync(cancellationToken);
                 return;
             }
-            catch (Exception e) when (attempt < 5 && e is HttpRequestException { StatusCode: null } or IOException or TimeoutException)
+            catch (Exception e) when (attempt < 5 && e is IOException or TimeoutException or System.Net.Sockets.SocketException)
             {
                 Interlocked.Increment(ref report.Redials);
             }
