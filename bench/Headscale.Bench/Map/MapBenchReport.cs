@@ -4,7 +4,7 @@ namespace Headscale.Bench.Map;
 
 /// <summary>How one change reached the sessions: sorted per-session latencies from the admin call.</summary>
 internal sealed record ChangeResult(int Expected, double[] LatenciesMs, bool Complete, int StreamFailures, TimeSpan AdminCall, TimeSpan ServerCpu,
-    TimeSpan GeneratorCpu)
+    TimeSpan GeneratorCpu, long Frames)
 {
     public double Percentile(double p) =>
         LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[Math.Clamp((int)Math.Ceiling(p * LatenciesMs.Length) - 1, 0, LatenciesMs.Length - 1)];
@@ -19,7 +19,8 @@ internal sealed record ChangeResult(int Expected, double[] LatenciesMs, bool Com
         rounds.Sum(r => r.StreamFailures),
         TimeSpan.FromTicks(rounds.Max(r => r.AdminCall.Ticks)),
         TimeSpan.FromTicks(rounds.Sum(r => r.ServerCpu.Ticks)),
-        TimeSpan.FromTicks(rounds.Sum(r => r.GeneratorCpu.Ticks)));
+        TimeSpan.FromTicks(rounds.Sum(r => r.GeneratorCpu.Ticks)),
+        rounds.Sum(r => r.Frames));
 }
 
 /// <summary>Everything the map benchmark measured, printed as one table at the end (also after an early stop).</summary>
@@ -124,7 +125,7 @@ internal sealed class MapBenchReport(int nodes)
             $"{result.LatenciesMs.Length}/{result.Expected} received{(result.Complete ? "" : " (TIMED OUT)")}, " +
             $"p50 {result.Percentile(0.5):F0} ms, p99 {result.Percentile(0.99):F0} ms, max {result.Max:F0} ms; " +
             $"admin call {result.AdminCall.TotalMilliseconds:F0} ms, server CPU {result.ServerCpu.TotalSeconds:F2} s, " +
-            $"generator CPU {result.GeneratorCpu.TotalSeconds:F2} s" +
+            $"generator CPU {result.GeneratorCpu.TotalSeconds:F2} s for {result.Frames} frames" +
             (result.StreamFailures > 0 ? $", {result.StreamFailures} streams broke" : "")));
     }
 

@@ -208,6 +208,7 @@ internal static class MapBenchmark
 
         var cpu = server.ReadCpuTime();
         var generatorCpu = GeneratorCpu();
+        var frames = sessions.Sum(s => s.FrameCount);
         watch.MarkStart();
         await change();
         var adminCall = Stopwatch.GetElapsedTime(watch.Start);
@@ -220,7 +221,8 @@ internal static class MapBenchmark
 
         var latencies = watch.LatenciesMs();
         return new ChangeResult(
-            expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu, GeneratorCpu() - generatorCpu);
+            expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu, GeneratorCpu() - generatorCpu,
+            sessions.Sum(s => s.FrameCount) - frames);
     }
 
     /// <summary>CPU this process (the load generator) has used so far; it shares the machine's cores with the server.</summary>
