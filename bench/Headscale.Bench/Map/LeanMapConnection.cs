@@ -55,6 +55,18 @@ internal sealed class LeanMapConnection : IAsyncDisposable
         _authority = authority;
     }
 
+    /// <summary>Whether the connection has failed or been closed; new requests on it fail.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fault is not null || _disposed != 0;
+            }
+        }
+    }
+
     /// <summary>Dials ts2021, sends the preface with our settings and starts the read loop.</summary>
     public static async Task<LeanMapConnection> ConnectAsync(Ts2021ClientOptions options, CancellationToken cancellationToken)
     {

@@ -75,7 +75,7 @@ internal sealed class MapBenchReport(int nodes)
         if (RssWithSessions > 0)
         {
             Row("B1 RSS per idle session, all in (vs start; goal <= 24 KiB)", $"{(RssWithSessions - RssAtStart) / 1024.0 / nodes:F1} KiB");
-            Row("B1 RSS per map connection and stream (vs after registration, its connections closed)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
+            Row("B1 RSS per map stream only (vs after registration)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
         }
 
         if (HeapAtStart >= 0 && HeapWithSessions >= 0)

@@ -177,8 +177,8 @@ internal static class MapBenchmark
     }
 
     /// <summary>
-    /// Opens the map stream on a new ts2021 connection (the registration one is closed by then); at thousands of nodes
-    /// the handshake can time out, or the connection break, while the server is busy with the storm of full maps. A real
+    /// Opens the map stream on the connection dialled after registration; at thousands of nodes that connection may
+    /// have broken by then, or a new handshake time out while the server is busy with the storm of full maps. A real
     /// client redials with backoff, and so do we (up to five tries).
     /// </summary>
     private static async Task OpenRedialingAsync(MapSession session, MapBenchReport report, CancellationToken cancellationToken)

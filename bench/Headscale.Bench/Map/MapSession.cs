@@ -59,7 +59,10 @@ internal sealed class MapSession : IAsyncDisposable
     /// <summary>Why the stream stopped, if it did.</summary>
     public Exception? Error { get; private set; }
 
-    /// <summary>Registers over the node's HttpClient, then closes that connection: the map gets a lean one of its own.</summary>
+    /// <summary>
+    /// Registers over the node's HttpClient, then closes that connection and dials the lean one the map will use, so the
+    /// node keeps one connection from here on.
+    /// </summary>
     public async Task RegisterAsync(string authKey, CancellationToken cancellationToken)
     {
         var result = await Node.RegisterAsync(authKey, cancellationToken);
@@ -73,17 +76,26 @@ internal sealed class MapSession : IAsyncDisposable
         {
             throw new InvalidOperationException($"registration of {Node.Hostname} failed: {(int)result.Status} {result.RawBody}");
         }
-    }
-
-    /// <summary>Dials a new connection, sends the streaming map request and returns once its 200 head arrived.</summary>
-    public async Task OpenAsync(CancellationToken cancellationToken)
-    {
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync(); // a failed earlier attempt
-        }
 
         _connection = await LeanMapConnection.ConnectAsync(_options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends the streaming map request and returns once its 200 head arrived; dials a new connection first if the one
+    /// from registration has closed. A failed attempt drops its connection, so the next one dials anew.
+    /// </summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is null || _connection.IsClosed)
+        {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+            }
+
+            _connection = await LeanMapConnection.ConnectAsync(_options, cancellationToken);
+        }
+
         try
         {
             await _connection.OpenStreamAsync(MapPath, MapRequestBody(stream: true, endpoint: null), OnMapData, OnMapEnd, cancellationToken);
@@ -91,6 +103,11 @@ internal sealed class MapSession : IAsyncDisposable
         catch (HttpRequestException e) when (e.StatusCode is not null)
         {
             throw new HttpRequestException($"{MapPath} for {Node.Hostname} {e.Message}", null, e.StatusCode);
+        }
+        catch (IOException)
+        {
+            await _connection.DisposeAsync();
+            throw;
         }
     }
 
