@@ -230,7 +230,7 @@ internal sealed class MapSession : IAsyncDisposable
         }
 
         var watch = Volatile.Read(ref _watch);
-        if (frame.Length != length || watch is null || watch.HasMatched(this))
+        if (length == 0 || frame.Length != length || watch is null || watch.HasMatched(this))
         {
             return;
         }
