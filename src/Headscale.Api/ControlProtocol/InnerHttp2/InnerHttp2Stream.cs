@@ -620,6 +620,4 @@ internal sealed class InnerHttp2Stream :
         get => _connection.Limits.MaxRequestBodySize;
         set => throw new InvalidOperationException("The body limit of requests inside Noise is fixed by the transport.");
     }
-
-    internal bool IsResponseCompleted => _responseCompleted;
 }
