@@ -14,11 +14,17 @@ COPY src/Headscale.Policy/Headscale.Policy.csproj src/Headscale.Policy/
 COPY src/Headscale.Derp/Headscale.Derp.csproj src/Headscale.Derp/
 COPY src/Headscale.Actors/Headscale.Actors.csproj src/Headscale.Actors/
 COPY src/Headscale.Api/Headscale.Api.csproj src/Headscale.Api/
-RUN dotnet restore src/Headscale.Api/Headscale.Api.csproj
+# Restored for the image's runtime (x64 or arm64 Alpine) so that publish can precompile (ReadyToRun).
+ARG TARGETARCH
+RUN dotnet restore src/Headscale.Api/Headscale.Api.csproj -r "linux-musl-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)"
 
 COPY hocon/ hocon/
 COPY src/ src/
-RUN dotnet publish src/Headscale.Api/Headscale.Api.csproj -c Release --no-restore -o /app -p:UseAppHost=false
+# ReadyToRun: code paths first taken long after start (the first policy change, the first route approval) run
+# precompiled instead of waiting for the JIT; see docs/decisions/0905-ready-to-run.md.
+RUN dotnet publish src/Headscale.Api/Headscale.Api.csproj -c Release --no-restore \
+        -r "linux-musl-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" --self-contained false \
+        -p:PublishReadyToRun=true -p:UseAppHost=false -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-alpine AS runtime
 # The data directory (Noise key, unix socket) must be writable by the non-root user. The wrapper

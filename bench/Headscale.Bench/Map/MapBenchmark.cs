@@ -12,6 +12,10 @@ namespace Headscale.Bench.Map;
 /// change reaching every session, against a real <c>headscale serve</c> in its own process.
 /// <code>dotnet run -c Release --project bench/Headscale.Bench -- map --nodes 1000 [--server-exe path/headscale.dll]
 ///   [--concurrency 64] [--setup-timeout 300] [--change-timeout 30] [--idle 5]</code>
+/// The default server is the bench's own build (JIT only). To measure the server as the image ships it (ReadyToRun,
+/// decision 0905), publish it first and pass it:
+/// <code>dotnet publish src/Headscale.Api -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /tmp/hs-r2r
+/// dotnet run -c Release --project bench/Headscale.Bench -- map --nodes 1000 --server-exe /tmp/hs-r2r/headscale.dll</code>
 /// </summary>
 internal static class MapBenchmark
 {

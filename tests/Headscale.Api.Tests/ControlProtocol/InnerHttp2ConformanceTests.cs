@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Headscale.Protocol.Http2;
 
 namespace Headscale.Api.Tests.ControlProtocol;
 
@@ -9,6 +10,9 @@ namespace Headscale.Api.Tests.ControlProtocol;
 /// </summary>
 public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
 {
+    /// <summary>A frame type no one defines, which a receiver must ignore (RFC 9113 §4.1).</summary>
+    private const Http2FrameType UnknownFrameType = (Http2FrameType)0xfa;
+
     private Ts2021TestServer _server = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -22,7 +26,7 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     {
         await using var h2 = await RawHttp2Connection.OpenAsync(_server, Ct);
 
-        await h2.SettleAsync((Http2Setting.MaxConcurrentStreams, 100));
+        await h2.SettleAsync((Http2SettingId.MaxConcurrentStreams, 100));
         var (settingsAck, _) = await h2.ReadUntilAsync(f => f.Type == Http2FrameType.Settings);
         var pingData = "8 bytes!"u8.ToArray();
         await h2.WritePingAsync(pingData);
@@ -54,7 +58,7 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     public async Task Frame_longer_than_the_max_frame_size_is_a_frame_size_error()
     {
         await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
-        var maxFrameSize = h2.ServerSettings.GetValueOrDefault(Http2Setting.MaxFrameSize, (uint)RawHttp2Connection.DefaultMaxFrameSize);
+        var maxFrameSize = h2.ServerSettings.GetValueOrDefault(Http2SettingId.MaxFrameSize, (uint)RawHttp2Connection.DefaultMaxFrameSize);
         await h2.WriteRequestAsync(1, "POST", "/machine/upload", endStream: false);
 
         // DATA on an open stream, within the flow-control window: its length is its only fault.
@@ -67,8 +71,8 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     {
         { "HEADERS on an even stream", Request(2), Http2ErrorCode.ProtocolError },
         { "SETTINGS length not a multiple of 6", Frame(Http2FrameType.Settings, 0, 0, new byte[5]), Http2ErrorCode.FrameSizeError },
-        { "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1", Settings(Http2Setting.InitialWindowSize, 0x80000000), Http2ErrorCode.FlowControlError },
-        { "SETTINGS_ENABLE_PUSH = 2", Settings(Http2Setting.EnablePush, 2), Http2ErrorCode.ProtocolError },
+        { "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1", Settings(Http2SettingId.InitialWindowSize, 0x80000000), Http2ErrorCode.FlowControlError },
+        { "SETTINGS_ENABLE_PUSH = 2", Settings(Http2SettingId.EnablePush, 2), Http2ErrorCode.ProtocolError },
         { "PING of length 7", Frame(Http2FrameType.Ping, 0, 0, new byte[7]), Http2ErrorCode.FrameSizeError },
         { "WINDOW_UPDATE of 0 on the connection", WindowUpdate(0, 0), Http2ErrorCode.ProtocolError },
         { "connection window past 2^31-1", WindowUpdate(0, int.MaxValue), Http2ErrorCode.FlowControlError },
@@ -88,8 +92,8 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
         { "RST_STREAM of length 3", Frame(Http2FrameType.RstStream, 0, 1, new byte[3]), Http2ErrorCode.FrameSizeError },
         { "SETTINGS on a stream", Frame(Http2FrameType.Settings, 0, 1, []), Http2ErrorCode.ProtocolError },
         { "SETTINGS ACK with a payload", Frame(Http2FrameType.Settings, Http2Flags.Ack, 0, new byte[6]), Http2ErrorCode.FrameSizeError },
-        { "SETTINGS_MAX_FRAME_SIZE below 16384", Settings(Http2Setting.MaxFrameSize, 16383), Http2ErrorCode.ProtocolError },
-        { "SETTINGS_MAX_FRAME_SIZE above 2^24-1", Settings(Http2Setting.MaxFrameSize, 1 << 24), Http2ErrorCode.ProtocolError },
+        { "SETTINGS_MAX_FRAME_SIZE below 16384", Settings(Http2SettingId.MaxFrameSize, 16383), Http2ErrorCode.ProtocolError },
+        { "SETTINGS_MAX_FRAME_SIZE above 2^24-1", Settings(Http2SettingId.MaxFrameSize, 1 << 24), Http2ErrorCode.ProtocolError },
         { "PING on a stream", Frame(Http2FrameType.Ping, 0, 1, new byte[8]), Http2ErrorCode.ProtocolError },
         { "WINDOW_UPDATE of length 3", Frame(Http2FrameType.WindowUpdate, 0, 0, new byte[3]), Http2ErrorCode.FrameSizeError },
         { "PUSH_PROMISE from the client", Frame(Http2FrameType.PushPromise, Http2Flags.EndHeaders, 1, [0, 0, 0, 2, .. RequestBlock()]), Http2ErrorCode.ProtocolError },
@@ -300,8 +304,8 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     {
         await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
 
-        await h2.WriteAsync(Frame(Http2FrameType.Unknown, 0xff, 0, "ignore me"u8));
-        await h2.WriteAsync(Frame(Http2FrameType.Unknown, 0, 7, "and me"u8));
+        await h2.WriteAsync(Frame(UnknownFrameType, 0xff, 0, "ignore me"u8));
+        await h2.WriteAsync(Frame(UnknownFrameType, 0, 7, "and me"u8));
         var before = await h2.RoundTripPingAsync();
 
         Assert.DoesNotContain(before, f => f.Type is Http2FrameType.GoAway or Http2FrameType.RstStream);
@@ -377,7 +381,7 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     {
         const int window = 100;
         const int size = 1000;
-        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct, (Http2Setting.InitialWindowSize, window));
+        await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct, (Http2SettingId.InitialWindowSize, window));
         await h2.WriteRequestAsync(1, "GET", $"/machine/big?size={size}", endStream: true);
 
         var body = await ReadDataAsync(h2, 1, window);
@@ -395,7 +399,7 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     public async Task Streams_beyond_the_servers_max_concurrent_streams_are_refused()
     {
         await using var h2 = await RawHttp2Connection.OpenAndSettleAsync(_server, Ct);
-        Assert.True(h2.ServerSettings.TryGetValue(Http2Setting.MaxConcurrentStreams, out var max), "the server announces no SETTINGS_MAX_CONCURRENT_STREAMS");
+        Assert.True(h2.ServerSettings.TryGetValue(Http2SettingId.MaxConcurrentStreams, out var max), "the server announces no SETTINGS_MAX_CONCURRENT_STREAMS");
 
         // Uploads whose body never ends keep their streams open.
         var open = new List<byte>();
@@ -464,7 +468,7 @@ public sealed class InnerHttp2ConformanceTests : IAsyncLifetime
     private static byte[] Request(int streamId, string method = "GET", string path = "/machine/whoami", bool endStream = true) =>
         Frame(Http2FrameType.Headers, (byte)(Http2Flags.EndHeaders | (endStream ? Http2Flags.EndStream : 0)), streamId, RequestBlock(method, path));
 
-    private static byte[] Settings(Http2Setting id, uint value)
+    private static byte[] Settings(Http2SettingId id, uint value)
     {
         var payload = new byte[6];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)id);

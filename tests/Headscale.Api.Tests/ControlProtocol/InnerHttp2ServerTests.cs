@@ -1,3 +1,5 @@
+using Headscale.Protocol.Http2;
+
 namespace Headscale.Api.Tests.ControlProtocol;
 
 /// <summary>

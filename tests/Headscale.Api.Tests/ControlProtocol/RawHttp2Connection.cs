@@ -1,55 +1,10 @@
 using System.Buffers.Binary;
 using System.Text;
 using Headscale.Protocol.Client;
+using Headscale.Protocol.Http2;
 using Headscale.Protocol.Keys;
 
 namespace Headscale.Api.Tests.ControlProtocol;
-
-/// <summary>Frame types of RFC 9113 §6, plus one no one defines (which a receiver must ignore).</summary>
-public enum Http2FrameType : byte
-{
-    Data = 0x0,
-    Headers = 0x1,
-    Priority = 0x2,
-    RstStream = 0x3,
-    Settings = 0x4,
-    PushPromise = 0x5,
-    Ping = 0x6,
-    GoAway = 0x7,
-    WindowUpdate = 0x8,
-    Continuation = 0x9,
-    Unknown = 0xfa,
-}
-
-/// <summary>Error codes of RFC 9113 §7.</summary>
-public enum Http2ErrorCode : uint
-{
-    NoError = 0x0,
-    ProtocolError = 0x1,
-    InternalError = 0x2,
-    FlowControlError = 0x3,
-    SettingsTimeout = 0x4,
-    StreamClosed = 0x5,
-    FrameSizeError = 0x6,
-    RefusedStream = 0x7,
-    Cancel = 0x8,
-    CompressionError = 0x9,
-    ConnectError = 0xa,
-    EnhanceYourCalm = 0xb,
-    InadequateSecurity = 0xc,
-    Http11Required = 0xd,
-}
-
-/// <summary>Setting identifiers of RFC 9113 §6.5.2.</summary>
-public enum Http2Setting : ushort
-{
-    HeaderTableSize = 0x1,
-    EnablePush = 0x2,
-    MaxConcurrentStreams = 0x3,
-    InitialWindowSize = 0x4,
-    MaxFrameSize = 0x5,
-    MaxHeaderListSize = 0x6,
-}
 
 internal static class Http2Flags
 {
@@ -139,7 +94,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     public MachinePublicKey MachineKey { get; }
 
     /// <summary>The server's settings as its SETTINGS frames declared them (absent ones are not in the map).</summary>
-    public Dictionary<Http2Setting, uint> ServerSettings { get; } = [];
+    public Dictionary<Http2SettingId, uint> ServerSettings { get; } = [];
 
     public long ConnectionSendWindow { get; private set; } = DefaultWindow;
 
@@ -157,7 +112,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
 
     /// <summary>Opens the connection and completes the preface exchange (<see cref="SettleAsync"/>).</summary>
     public static async Task<RawHttp2Connection> OpenAndSettleAsync(
-        Ts2021TestServer server, CancellationToken cancellationToken, params (Http2Setting Id, uint Value)[] clientSettings)
+        Ts2021TestServer server, CancellationToken cancellationToken, params (Http2SettingId Id, uint Value)[] clientSettings)
     {
         var connection = await OpenAsync(server, cancellationToken);
         await connection.SettleAsync(clientSettings);
@@ -165,7 +120,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     }
 
     /// <summary>Writes the preface and the client SETTINGS, reads the server's SETTINGS (which must come first) and acknowledges it.</summary>
-    public async Task<Http2Frame> SettleAsync(params (Http2Setting Id, uint Value)[] clientSettings)
+    public async Task<Http2Frame> SettleAsync(params (Http2SettingId Id, uint Value)[] clientSettings)
     {
         await WriteAsync(Preface);
         await WriteSettingsAsync(clientSettings);
@@ -177,7 +132,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     }
 
     public int InitialSendWindow =>
-        ServerSettings.TryGetValue(Http2Setting.InitialWindowSize, out var value) ? checked((int)value) : DefaultWindow;
+        ServerSettings.TryGetValue(Http2SettingId.InitialWindowSize, out var value) ? checked((int)value) : DefaultWindow;
 
     public long StreamSendWindow(int streamId) => _streamSendWindows.TryGetValue(streamId, out var window) ? window : InitialSendWindow;
 
@@ -213,7 +168,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
         return WriteAsync(Frame(type, flags, streamId, payload));
     }
 
-    public Task WriteSettingsAsync(params (Http2Setting Id, uint Value)[] settings)
+    public Task WriteSettingsAsync(params (Http2SettingId Id, uint Value)[] settings)
     {
         var payload = new byte[settings.Length * 6];
         for (var i = 0; i < settings.Length; i++)
@@ -533,7 +488,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     }
 
     private int MaxSendFrameSize =>
-        ServerSettings.TryGetValue(Http2Setting.MaxFrameSize, out var value) ? (int)value : DefaultMaxFrameSize;
+        ServerSettings.TryGetValue(Http2SettingId.MaxFrameSize, out var value) ? (int)value : DefaultMaxFrameSize;
 
     private void Track(Http2Frame frame)
     {
@@ -542,9 +497,9 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
             case Http2FrameType.Settings when !frame.Has(Http2Flags.Ack):
                 for (var offset = 0; offset + 6 <= frame.Payload.Length; offset += 6)
                 {
-                    var id = (Http2Setting)BinaryPrimitives.ReadUInt16BigEndian(frame.Payload.AsSpan(offset));
+                    var id = (Http2SettingId)BinaryPrimitives.ReadUInt16BigEndian(frame.Payload.AsSpan(offset));
                     var value = BinaryPrimitives.ReadUInt32BigEndian(frame.Payload.AsSpan(offset + 2));
-                    if (id == Http2Setting.InitialWindowSize)
+                    if (id == Http2SettingId.InitialWindowSize)
                     {
                         // RFC 9113 §6.9.2: a new initial window size shifts every open stream's window by the difference.
                         var old = InitialSendWindow;
