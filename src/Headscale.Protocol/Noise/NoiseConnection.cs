@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using Headscale.Protocol.Buffers;
 
 namespace Headscale.Protocol.Noise;
 
@@ -345,81 +346,39 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
     /// The plaintext writer of <see cref="NoiseConnectionOptions.SealOnFlush"/>: bytes collect in a buffer rented for the
     /// occasion, and a flush seals them into records straight into the transport writer and flushes it.
     /// </summary>
-    private sealed class SealingWriter(NoiseRecordCipher sender, PipeWriter transport) : PipeWriter
+    private sealed class SealingWriter(NoiseRecordCipher sender, PipeWriter transport) : RentedBufferWriter
     {
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private byte[]? _buffer;
-        private int _written;
         private int _stopped;
 
         /// <summary>Completes once the transport writer has been completed.</summary>
         public Task Completion => _completion.Task;
 
-        public override void Advance(int bytes)
+        private void SealBuffered()
         {
-            if (bytes < 0 || (bytes > 0 && (_buffer is null || _written + bytes > _buffer.Length)))
-            {
-                throw new ArgumentOutOfRangeException(nameof(bytes), "Advanced past the memory that was handed out.");
-            }
-
-            _written += bytes;
-        }
-
-        public override Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            Reserve(sizeHint);
-            return _buffer.AsMemory(_written);
-        }
-
-        public override Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Reserve(sizeHint);
-            return _buffer.AsSpan(_written);
-        }
-
-        private void Reserve(int sizeHint)
-        {
-            var needed = _written + Math.Max(sizeHint, 1);
-            if (_buffer is not null && _buffer.Length >= needed)
+            if (TakeBuffered() is not { } taken)
             {
                 return;
             }
 
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer is null ? 4096 : _buffer.Length * 2));
-            _buffer?.AsSpan(0, _written).CopyTo(larger);
-            ReturnBuffer();
-            _buffer = larger;
-        }
+            var (buffer, length) = taken;
 
-        private void ReturnBuffer()
-        {
-            if (_buffer is not null)
+            for (var offset = 0; offset < length;)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = null;
-            }
-        }
-
-        private void SealBuffered()
-        {
-            for (var offset = 0; offset < _written;)
-            {
-                var size = Math.Min(_written - offset, NoiseMessages.MaxPlaintextSize);
+                var size = Math.Min(length - offset, NoiseMessages.MaxPlaintextSize);
                 var destination = transport.GetSpan(size + NoiseMessages.HeaderSize + NoiseMessages.TagSize);
-                transport.Advance(sender.Seal(_buffer.AsSpan(offset, size), destination));
+                transport.Advance(sender.Seal(buffer.AsSpan(offset, size), destination));
                 offset += size;
             }
 
-            _written = 0;
-            ReturnBuffer();
+            Release(buffer);
         }
 
         public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
             if (Volatile.Read(ref _stopped) != 0)
             {
-                _written = 0;
-                ReturnBuffer();
+                Discard();
                 return new FlushResult(isCanceled: false, isCompleted: true);
             }
 
@@ -434,12 +393,13 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
 
         public override async ValueTask CompleteAsync(Exception? exception = null)
         {
-            if (Volatile.Read(ref _stopped) == 0 && _written > 0)
+            if (Volatile.Read(ref _stopped) == 0)
             {
                 SealBuffered();
             }
 
             await StopAsync();
+            Discard();
         }
 
         /// <summary>Nothing more is sent; the transport writer is completed (what is sealed already still goes out).</summary>
@@ -463,8 +423,8 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
             }
             finally
             {
-                _written = 0;
-                ReturnBuffer();
+                // Unsent bytes are dropped by the writer's own next flush or completion (this may run on the
+                // receive loop, while the writer's thread still holds its buffer).
                 _completion.TrySetResult();
             }
         }

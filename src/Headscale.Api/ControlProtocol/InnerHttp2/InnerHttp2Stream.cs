@@ -298,7 +298,7 @@ internal sealed class InnerHttp2Stream :
                 StatusCode = StatusCodes.Status500InternalServerError;
                 ReasonPhrase = null;
                 _responseHeaders?.Clear();
-                _writer?.Discard();
+                _writer?.DropUnsent();
             }
 
             if (failure is not null && HasStarted)
