@@ -4,7 +4,6 @@ using Headscale.Api.ControlProtocol.InnerHttp2;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -75,8 +74,8 @@ public static class Ts2021Extensions
 
 /// <summary>
 /// Runs first in the pipeline and keeps the two worlds apart: the inner prefix (/machine) answers 404 on the public
-/// listener, everything else answers 404 inside Noise, and inner requests get the 1 MiB body limit. It also enables
-/// WebSockets for the browser variant of /ts2021.
+/// listener, and everything else answers 404 inside Noise (the inner server enforces the body limit itself). It also
+/// enables WebSockets for the browser variant of /ts2021.
 /// </summary>
 internal sealed class Ts2021StartupFilter(IOptions<Ts2021Options> options) : IStartupFilter
 {
@@ -92,11 +91,6 @@ internal sealed class Ts2021StartupFilter(IOptions<Ts2021Options> options) : ISt
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
-            }
-
-            if (inside && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            {
-                limit.MaxRequestBodySize = settings.MaxRequestBodySize;
             }
 
             return nextMiddleware(context);

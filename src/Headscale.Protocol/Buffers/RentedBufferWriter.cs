@@ -80,19 +80,6 @@ public abstract class RentedBufferWriter : PipeWriter
     private void Reserve(int sizeHint)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
-        var needed = _written + Math.Max(sizeHint, 1);
-        if (_buffer is not null && _buffer.Length >= needed)
-        {
-            return;
-        }
-
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer is null ? MinimumBufferSize : _buffer.Length * 2));
-        if (_buffer is not null)
-        {
-            _buffer.AsSpan(0, _written).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
-        _buffer = larger;
+        PooledBuffer.EnsureCapacity(ref _buffer, _written, _written + Math.Max(sizeHint, 1), MinimumBufferSize);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Headscale.Protocol.Buffers;
 using Headscale.Protocol.Http2;
 
 namespace Headscale.Api.ControlProtocol.InnerHttp2;
@@ -303,18 +304,7 @@ internal sealed partial class InnerHttp2Connection
             throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"header block larger than {Limits.MaxHeaderBlockSize} bytes");
         }
 
-        if (_headerBlock is null || _headerBlock.Length < needed)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 1024));
-            if (_headerBlock is not null)
-            {
-                _headerBlock.AsSpan(0, _headerBlockLength).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_headerBlock);
-            }
-
-            _headerBlock = larger;
-        }
-
+        PooledBuffer.EnsureCapacity(ref _headerBlock, _headerBlockLength, needed, minimumSize: 1024);
         fragment.CopyTo(_headerBlock.AsSpan(_headerBlockLength));
         _headerBlockLength = needed;
     }

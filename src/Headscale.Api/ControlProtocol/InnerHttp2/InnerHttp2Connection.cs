@@ -63,7 +63,7 @@ internal sealed partial class InnerHttp2Connection
     public InnerHttp2Connection(
         IDuplexPipe transport,
         IControlConnectionFeature control,
-        EndPoint? localEndPoint,
+        IPEndPoint? localEndPoint,
         InnerApplication application,
         InnerHttp2Limits limits,
         ILogger logger)
@@ -72,7 +72,7 @@ internal sealed partial class InnerHttp2Connection
         _output = transport.Output;
         Control = control;
         PeerIdentity = new ControlPeerIdentity(new Headscale.Actors.Nodes.MachineKey(control.MachineKey.ToString()));
-        LocalEndPoint = localEndPoint as IPEndPoint;
+        LocalEndPoint = localEndPoint;
         Limits = limits;
         _application = application;
         _logger = logger;

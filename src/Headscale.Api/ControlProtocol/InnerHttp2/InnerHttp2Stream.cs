@@ -3,6 +3,7 @@ using System.Collections;
 using System.IO.Pipelines;
 using System.Net;
 using Headscale.Api.ControlPlane;
+using Headscale.Protocol.Buffers;
 using Headscale.Protocol.Http2;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -128,17 +129,7 @@ internal sealed class InnerHttp2Stream :
         if (!data.IsEmpty)
         {
             var needed = _bodyLength + (int)data.Length;
-            if (_body is null || _body.Length < needed)
-            {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _body is null ? 1024 : _body.Length * 2));
-                _body?.AsSpan(0, _bodyLength).CopyTo(larger);
-                if (_body is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(_body);
-                }
-
-                _body = larger;
-            }
+            PooledBuffer.EnsureCapacity(ref _body, _bodyLength, needed, minimumSize: 1024);
 
             data.CopyTo(_body.AsSpan(_bodyLength));
             _bodyLength = needed;
