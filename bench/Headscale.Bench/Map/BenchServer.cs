@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Headscale.Api.Management;
 using Headscale.Management.V1;
+using Microsoft.Diagnostics.NETCore.Client;
+using System.Diagnostics.Tracing;
 
 namespace Headscale.Bench.Map;
 
@@ -39,7 +41,8 @@ internal sealed class BenchServer : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<BenchServer> StartAsync(string serverDll, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<BenchServer> StartAsync(
+        string serverDll, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), "hs-mapbench-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -76,6 +79,11 @@ internal sealed class BenchServer : IAsyncDisposable
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("HEADSCALE_", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(key);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start dotnet {serverDll}");
@@ -124,7 +132,14 @@ internal sealed class BenchServer : IAsyncDisposable
     /// The server's managed heap as <c>GC.GetTotalMemory(false)</c> reports it (<c>dotnet_total_memory_bytes</c> on
     /// /metrics): live objects plus garbage not collected yet. -1 if the metric cannot be read.
     /// </summary>
-    public async Task<long> ReadManagedHeapBytesAsync(CancellationToken cancellationToken)
+    public Task<long> ReadManagedHeapBytesAsync(CancellationToken cancellationToken) =>
+        ReadMetricAsync("dotnet_total_memory_bytes ", cancellationToken);
+
+    /// <summary>Memory the GC held from the OS at its last collection (<c>dotnet_gc_committed_bytes</c>); -1 if not readable.</summary>
+    public Task<long> ReadGcCommittedBytesAsync(CancellationToken cancellationToken) =>
+        ReadMetricAsync("dotnet_gc_committed_bytes ", cancellationToken);
+
+    private async Task<long> ReadMetricAsync(string prefix, CancellationToken cancellationToken)
     {
         try
         {
@@ -132,9 +147,9 @@ internal sealed class BenchServer : IAsyncDisposable
             var text = await http.GetStringAsync(MetricsUrl, cancellationToken);
             foreach (var line in text.Split('\n'))
             {
-                if (line.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal))
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    return (long)double.Parse(line["dotnet_total_memory_bytes ".Length..], CultureInfo.InvariantCulture);
+                    return (long)double.Parse(line[prefix.Length..], CultureInfo.InvariantCulture);
                 }
             }
         }
@@ -143,6 +158,54 @@ internal sealed class BenchServer : IAsyncDisposable
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// Has the server run a full blocking collection, the way <c>dotnet-gcdump</c> triggers one: an EventPipe session on the
+    /// diagnostics port with the runtime provider's GC-heap-collect keyword. Returns once the server's gen-2 count has
+    /// moved, so a managed-heap reading afterwards is the live heap rather than live objects plus uncollected garbage.
+    /// </summary>
+    public async Task CollectGarbageAsync(CancellationToken cancellationToken)
+    {
+        const long GcHeapCollectKeyword = 0x800000;
+        var before = await ReadGen2CollectionsAsync(cancellationToken);
+        var client = new DiagnosticsClient(ProcessId);
+        using var session = client.StartEventPipeSession(
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcHeapCollectKeyword),
+            requestRundown: false);
+        // The session's stream must be read or the runtime stops writing to it.
+        var drain = session.EventStream.CopyToAsync(Stream.Null, cancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        while (await ReadGen2CollectionsAsync(deadline.Token) <= before)
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+
+        await session.StopAsync(cancellationToken);
+        try
+        {
+            await drain;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task<long> ReadGen2CollectionsAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var text = await http.GetStringAsync(MetricsUrl, cancellationToken);
+        const string Gen2 = "dotnet_collection_count_total{generation=\"2\"} ";
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(Gen2, StringComparison.Ordinal))
+            {
+                return long.Parse(line[Gen2.Length..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidDataException("the server's /metrics has no gen-2 collection count");
     }
 
     /// <summary>User plus system CPU time of the server process so far.</summary>

@@ -32,6 +32,20 @@ internal sealed class MapBenchReport(int nodes)
     /// <summary>Managed heap (<c>GC.GetTotalMemory(false)</c>) at the same three points; -1 when not readable.</summary>
     public long HeapAtStart { get; set; } = -1;
 
+    /// <summary>RSS and managed heap right after a forced full collection, at start and with all sessions idle.</summary>
+    public long RssAtStartCollected { get; set; }
+
+    public long LiveHeapAtStart { get; set; } = -1;
+
+    public long RssWithSessionsCollected { get; set; }
+
+    public long LiveHeapWithSessions { get; set; } = -1;
+
+    /// <summary>Memory the server's GC held from the OS after those two collections.</summary>
+    public long GcCommittedAtStart { get; set; } = -1;
+
+    public long GcCommittedWithSessions { get; set; } = -1;
+
     public long HeapAfterRegistration { get; set; } = -1;
 
     public long HeapWithSessions { get; set; } = -1;
@@ -80,6 +94,19 @@ internal sealed class MapBenchReport(int nodes)
             Row("server managed heap at start / after registration / with sessions",
                 $"{Mib(HeapAtStart)} / {Mib(HeapAfterRegistration)} / {Mib(HeapWithSessions)} MiB");
             Row("managed heap per idle session, all in (vs start)", $"{(HeapWithSessions - HeapAtStart) / 1024.0 / nodes:F1} KiB");
+        }
+
+        if (LiveHeapAtStart >= 0 && LiveHeapWithSessions >= 0)
+        {
+            Row("after a forced full collection: RSS / live heap at start and with sessions",
+                $"{Mib(RssAtStartCollected)} / {Mib(LiveHeapAtStart)} and {Mib(RssWithSessionsCollected)} / {Mib(LiveHeapWithSessions)} MiB");
+            Row("after a forced full collection: RSS / live heap per idle session, all in",
+                $"{(RssWithSessionsCollected - RssAtStartCollected) / 1024.0 / nodes:F1} / {(LiveHeapWithSessions - LiveHeapAtStart) / 1024.0 / nodes:F1} KiB");
+            if (GcCommittedAtStart >= 0 && GcCommittedWithSessions >= 0)
+            {
+                Row("after a forced full collection: GC committed at start / with sessions / per idle session",
+                    $"{Mib(GcCommittedAtStart)} / {Mib(GcCommittedWithSessions)} MiB / {(GcCommittedWithSessions - GcCommittedAtStart) / 1024.0 / nodes:F1} KiB");
+            }
         }
 
         if (Registration is { } r)

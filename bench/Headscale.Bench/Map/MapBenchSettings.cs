@@ -9,18 +9,21 @@ internal sealed record MapBenchSettings(
     int Concurrency,
     TimeSpan SetupTimeout,
     TimeSpan ChangeTimeout,
-    TimeSpan IdleWait)
+    TimeSpan IdleWait,
+    IReadOnlyDictionary<string, string> ServerEnvironment)
 {
     public const string Usage =
         "usage: map [--nodes N (1..19000, default 1000)] [--server-exe path/to/headscale.dll] [--concurrency 1..1024 (default 64)]\n" +
-        "           [--setup-timeout seconds (default 300)] [--change-timeout seconds (default 30)] [--idle seconds (default 5)]";
+        "           [--setup-timeout seconds (default 300)] [--change-timeout seconds (default 30)] [--idle seconds (default 5)]\n" +
+        "           [--server-env NAME=VALUE (repeatable; e.g. DOTNET_gcServer=0 to try a runtime setting on the server only)]";
 
     public static string DefaultServerExe => Path.Combine(AppContext.BaseDirectory, "headscale.dll");
 
     /// <summary>The settings, or an error naming the offending argument.</summary>
     public static (MapBenchSettings? Settings, string? Error) Parse(IReadOnlyList<string> args)
     {
-        var settings = new MapBenchSettings(1000, DefaultServerExe, 64, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
+        var settings = new MapBenchSettings(1000, DefaultServerExe, 64, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5),
+            new Dictionary<string, string>(StringComparer.Ordinal));
         for (var i = 0; i < args.Count; i += 2)
         {
             var name = args[i];
@@ -70,6 +73,21 @@ internal sealed record MapBenchSettings(
                         "--setup-timeout" => settings with { SetupTimeout = span },
                         "--change-timeout" => settings with { ChangeTimeout = span },
                         _ => settings with { IdleWait = span },
+                    };
+                    break;
+                case "--server-env":
+                    var equals = value.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0 || value[..equals].Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
+                    {
+                        return (null, $"--server-env must be NAME=VALUE with NAME made of letters, digits and '_', got '{value}'");
+                    }
+
+                    settings = settings with
+                    {
+                        ServerEnvironment = new Dictionary<string, string>(settings.ServerEnvironment, StringComparer.Ordinal)
+                        {
+                            [value[..equals]] = value[(equals + 1)..],
+                        },
                     };
                     break;
                 default:

@@ -52,7 +52,7 @@ internal static class MapBenchmark
                           $"{Environment.ProcessorCount} cores");
         var sessions = new List<MapSession>();
         MapSession? joiner = null;
-        await using var server = await BenchServer.StartAsync(settings.ServerExe, TimeSpan.FromSeconds(90), cancel.Token);
+        await using var server = await BenchServer.StartAsync(settings.ServerExe, settings.ServerEnvironment, TimeSpan.FromSeconds(90), cancel.Token);
         try
         {
             await RunPhasesAsync(server, settings, sessions, report, j => joiner = j, cancel.Token);
@@ -94,6 +94,10 @@ internal static class MapBenchmark
             ControlNode.DefaultCapabilityVersion, cancellationToken);
         report.RssAtStart = server.ReadRssBytes();
         report.HeapAtStart = await server.ReadManagedHeapBytesAsync(cancellationToken);
+        await server.CollectGarbageAsync(cancellationToken);
+        report.RssAtStartCollected = server.ReadRssBytes();
+        report.LiveHeapAtStart = await server.ReadManagedHeapBytesAsync(cancellationToken);
+        report.GcCommittedAtStart = await server.ReadGcCommittedBytesAsync(cancellationToken);
 
         for (var i = 0; i < settings.Nodes; i++)
         {
@@ -130,6 +134,10 @@ internal static class MapBenchmark
         report.IdleCpu = (settings.IdleWait, server.ReadCpuTime() - idleCpu);
         report.RssWithSessions = server.ReadRssBytes();
         report.HeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);
+        await server.CollectGarbageAsync(cancellationToken);
+        report.RssWithSessionsCollected = server.ReadRssBytes();
+        report.LiveHeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);
+        report.GcCommittedWithSessions = await server.ReadGcCommittedBytesAsync(cancellationToken);
         report.LostSessions = sessions.Count(s => s.Error is not null);
         if (report.LostSessions > 0)
         {

@@ -25,6 +25,10 @@ public sealed class MeterExporter : IDisposable
         ["dotnet.gc.collections"] = "dotnet_gc_collections_total",
         ["dotnet.gc.heap.total_allocated"] = "dotnet_gc_heap_allocated_bytes_total",
         ["dotnet.gc.pause.time"] = "dotnet_gc_pause_seconds_total",
+        // As of the last collection: memory the GC holds from the OS, per-generation heap size, and free space inside it.
+        ["dotnet.gc.last_collection.memory.committed_size"] = "dotnet_gc_committed_bytes",
+        ["dotnet.gc.last_collection.heap.size"] = "dotnet_gc_heap_size_bytes",
+        ["dotnet.gc.last_collection.heap.fragmentation.size"] = "dotnet_gc_heap_fragmentation_bytes",
         ["dotnet.thread_pool.thread.count"] = "dotnet_threadpool_threads",
         ["dotnet.thread_pool.queue.length"] = "dotnet_threadpool_queue_length",
         ["dotnet.thread_pool.work_item.count"] = "dotnet_threadpool_work_items_completed_total",

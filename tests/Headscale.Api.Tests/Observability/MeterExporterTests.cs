@@ -100,6 +100,25 @@ public sealed class MeterExporterTests
     }
 
     [Fact]
+    public async Task The_gc_memory_levels_are_exported_as_gauges_with_their_generation()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var meter = new Meter("System.Runtime");
+        var generation = new KeyValuePair<string, object?>("gc.heap.generation", "gen2");
+        meter.CreateObservableUpDownCounter("dotnet.gc.last_collection.memory.committed_size", () => 4096L, "By");
+        meter.CreateObservableUpDownCounter("dotnet.gc.last_collection.heap.size", () => new Measurement<long>(2048L, generation), "By");
+        meter.CreateObservableUpDownCounter("dotnet.gc.last_collection.heap.fragmentation.size", () => new Measurement<long>(512L, generation), "By");
+
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains("# TYPE dotnet_gc_committed_bytes gauge", text);
+        Assert.Contains("dotnet_gc_committed_bytes 4096", text);
+        Assert.Contains("dotnet_gc_heap_size_bytes{gc_heap_generation=\"gen2\"} 2048", text);
+        Assert.Contains("dotnet_gc_heap_fragmentation_bytes{gc_heap_generation=\"gen2\"} 512", text);
+    }
+
+    [Fact]
     public async Task Npgsql_pool_instruments_become_headscale_db_metrics()
     {
         var registry = Metrics.NewCustomRegistry();
