@@ -34,13 +34,13 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _nodeId;
     private readonly IActorRef _networkMap;
-    private readonly ChannelWriter<byte[]> _output;
+    private readonly ChannelWriter<MapFrame> _output;
     private readonly bool _zstd;
     private readonly Func<TimeSpan> _keepAliveInterval;
     private bool _sentFull;
     private bool _behind;
 
-    public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<byte[]> output, bool zstd, Func<TimeSpan> keepAliveInterval)
+    public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<MapFrame> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
         _nodeId = nodeId;
         _networkMap = networkMap;
@@ -120,7 +120,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         _output.TryComplete();
     }
 
-    private void Write(byte[] frame, string kind)
+    private void Write(MapFrame frame, string kind)
     {
         var delivered = _output.TryWrite(frame);
         HeadscaleMetrics.RecordMapResponse(kind, frame.Length, delivered);

@@ -95,7 +95,7 @@ public static partial class MapEndpoint
     private static async Task StreamAsync(HttpContext context, long nodeId, MapRequest request, IRequiredActor<NetworkMapRegistryKey> networkMap, MapSessionOptions options, ILogger log)
     {
         var aborted = context.RequestAborted;
-        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.BufferedFrames)
+        var channel = Channel.CreateBounded<MapFrame>(new BoundedChannelOptions(options.BufferedFrames)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -120,11 +120,11 @@ public static partial class MapEndpoint
                 }
 
                 var body = context.Response.BodyWriter;
-                body.Write(frame);
+                frame.WriteTo(body);
                 // Everything already queued goes out with one flush: the batching of the stream.
                 while (channel.Reader.TryRead(out var next))
                 {
-                    body.Write(next);
+                    next.WriteTo(body);
                 }
 
                 await body.FlushAsync(aborted);

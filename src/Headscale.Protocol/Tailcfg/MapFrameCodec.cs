@@ -44,9 +44,10 @@ public static class MapFrameCodec
     /// concatenated JSON (RFC 8878 §3.1; Tailscale clients decode zero or more frames); chunks of peers that other
     /// viewers see the same way are compressed once for all of them. Only the eight ids around the viewer and the
     /// tail (self node, filter, profiles, settings) are compressed per viewer. Peers are written sorted by id.
-    /// A response without peers is encoded as by <see cref="Encode"/>.
+    /// A response without peers is encoded as by <see cref="Encode"/>. The frame keeps the pieces (<see cref="MapFrame"/>):
+    /// they are written to the stream one after the other, never copied into one large array.
     /// </summary>
-    public static byte[] EncodeFullMap(MapResponse response, bool zstd, PeerChunkCache? cache = null)
+    public static MapFrame EncodeFullMap(MapResponse response, bool zstd, PeerChunkCache? cache = null)
     {
         if (response.Peers is not { IsDefaultOrEmpty: false } list)
         {
@@ -111,6 +112,8 @@ public static class MapFrameCodec
 
     private static readonly Lazy<byte[]> PeersOpenFrame = new(() => Compress(PeersOpen));
 
+    private static readonly byte[] Comma = ","u8.ToArray();
+
     private static readonly Lazy<byte[]> CommaFrame = new(() => Compress(","u8));
 
     private static bool IsSortedById(MapNode[] peers)
@@ -142,34 +145,26 @@ public static class MapFrameCodec
         return tail;
     }
 
-    private static byte[] AssemblePlain(MapNode[] peers, byte[] tail)
+    private static MapFrame AssemblePlain(MapNode[] peers, byte[] tail)
     {
-        var length = (long)PeersOpen.Length + peers.Length - 1 + tail.Length;
-        foreach (var peer in peers)
-        {
-            length += MapResponseJson.PeerBytes(peer).Length;
-        }
-
-        // Every byte is written below: no need to zero megabytes first.
-        var frame = GC.AllocateUninitializedArray<byte>((int)(4 + length));
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)length);
-        var at = 4;
-        at += Append(frame, at, PeersOpen);
+        // {"Peers":[ p0 , p1 , … pN-1 ],…}: the opening, N peers with N-1 commas between them, the tail.
+        var parts = new byte[(2 * peers.Length) + 1][];
+        parts[0] = PeersOpen;
         for (var i = 0; i < peers.Length; i++)
         {
             if (i > 0)
             {
-                frame[at++] = (byte)',';
+                parts[2 * i] = Comma;
             }
 
-            at += Append(frame, at, MapResponseJson.PeerBytes(peers[i]));
+            parts[(2 * i) + 1] = MapResponseJson.PeerBytes(peers[i]);
         }
 
-        Append(frame, at, tail);
-        return frame;
+        parts[^1] = tail;
+        return MapFrame.FromParts(parts);
     }
 
-    private static byte[] AssembleCompressed(MapNode[] peers, byte[] tail, long? viewerId, PeerChunkCache cache)
+    private static MapFrame AssembleCompressed(MapNode[] peers, byte[] tail, long? viewerId, PeerChunkCache cache)
     {
         var open = PeersOpenFrame.Value;
         var comma = CommaFrame.Value;
@@ -197,28 +192,7 @@ public static class MapFrameCodec
         }
 
         parts.Add(Compress(tail));
-        long length = 0;
-        foreach (var part in parts)
-        {
-            length += part.Length;
-        }
-
-        // Every byte is written below: no need to zero megabytes first.
-        var frame = GC.AllocateUninitializedArray<byte>((int)(4 + length));
-        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)length);
-        var at = 4;
-        foreach (var part in parts)
-        {
-            at += Append(frame, at, part);
-        }
-
-        return frame;
-    }
-
-    private static int Append(byte[] frame, int at, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(frame.AsSpan(at));
-        return bytes.Length;
+        return MapFrame.FromParts([.. parts]);
     }
 
     /// <summary>

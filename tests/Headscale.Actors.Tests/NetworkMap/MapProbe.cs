@@ -19,9 +19,9 @@ internal sealed class MapProbe : IAsyncDisposable
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
     private readonly IActorRef _session;
-    private readonly ChannelReader<byte[]> _frames;
+    private readonly ChannelReader<MapFrame> _frames;
 
-    private MapProbe(IActorRef session, ChannelReader<byte[]> frames)
+    private MapProbe(IActorRef session, ChannelReader<MapFrame> frames)
     {
         _session = session;
         _frames = frames;
@@ -31,7 +31,7 @@ internal sealed class MapProbe : IAsyncDisposable
     {
         var map = await services.GetRequiredService<IRequiredActor<NetworkMapRegistryKey>>().GetAsync(TestContext.Current.CancellationToken);
         var system = services.GetRequiredService<ActorSystem>();
-        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(256) { SingleReader = true });
+        var channel = Channel.CreateBounded<MapFrame>(new BoundedChannelOptions(256) { SingleReader = true });
         var session = system.ActorOf(Props.Create(() => new MapSessionActor((long)node.Value, map, channel.Writer, false, () => TimeSpan.FromMinutes(5))));
         return new MapProbe(session, channel.Reader);
     }
@@ -56,7 +56,7 @@ internal sealed class MapProbe : IAsyncDisposable
         while (true)
         {
             var frame = await _frames.ReadAsync(cts.Token);
-            var sequence = new ReadOnlySequence<byte>(frame);
+            var sequence = new ReadOnlySequence<byte>(frame.ToArray());
             Assert.True(MapFrameCodec.TryReadFrame(ref sequence, false, out var json));
             var message = JsonDocument.Parse(json).RootElement.Clone();
             if (condition(message))

@@ -29,25 +29,25 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         Sys.ActorOf(Props.Create(() => new NetworkMapActor(
             Settings, AllowAllPolicy.Instance, TimeProvider.System, grace ?? TimeSpan.FromMilliseconds(200), "", null, null, TimeSpan.FromMilliseconds(300), null, null, flushWindow)));
 
-    private (IActorRef Session, ChannelReader<byte[]> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null)
+    private (IActorRef Session, ChannelReader<MapFrame> Frames) Connect(IActorRef map, long nodeId, bool zstd = true, int capacity = 64, TimeSpan? keepAlive = null)
     {
-        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var channel = Channel.CreateBounded<MapFrame>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var interval = keepAlive ?? TimeSpan.FromMinutes(5);
         var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval)));
         return (session, channel.Reader);
     }
 
-    private static async Task<JsonElement> NextAsync(ChannelReader<byte[]> frames, bool zstd = true)
+    private static async Task<JsonElement> NextAsync(ChannelReader<MapFrame> frames, bool zstd = true)
     {
         using var cts = new CancellationTokenSource(Wait);
         var frame = await frames.ReadAsync(cts.Token);
-        var sequence = new ReadOnlySequence<byte>(frame);
+        var sequence = new ReadOnlySequence<byte>(frame.ToArray());
         Assert.True(MapFrameCodec.TryReadFrame(ref sequence, zstd, out var json));
         return JsonDocument.Parse(json).RootElement;
     }
 
     /// <summary>Reads frames until one satisfies the condition (keep-alives and other deltas may come first).</summary>
-    private static async Task<JsonElement> NextMatchingAsync(ChannelReader<byte[]> frames, Func<JsonElement, bool> condition)
+    private static async Task<JsonElement> NextMatchingAsync(ChannelReader<MapFrame> frames, Func<JsonElement, bool> condition)
     {
         while (true)
         {
@@ -224,7 +224,7 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     };
 
     /// <summary>A session on a probe standing in for the map, past its full map.</summary>
-    private async Task<(IActorRef Session, ChannelReader<byte[]> Frames)> SubscribedSessionAsync(Akka.TestKit.TestProbe map)
+    private async Task<(IActorRef Session, ChannelReader<MapFrame> Frames)> SubscribedSessionAsync(Akka.TestKit.TestProbe map)
     {
         var (session, frames) = Connect(map.Ref, 1);
         await map.ExpectMsgAsync<Subscribe>(cancellationToken: TestContext.Current.CancellationToken);
@@ -299,7 +299,7 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
         session.Tell(new MapDelta(OnlineChange(3, true)));
 
         using var cts = new CancellationTokenSource(Wait);
-        Assert.Same(encoded, await frames.ReadAsync(cts.Token));
+        Assert.Same(encoded, (await frames.ReadAsync(cts.Token)).ToArray());
         Assert.Equal(["3"], (await NextAsync(frames)).GetProperty("OnlineChange").EnumerateObject().Select(p => p.Name));
     }
 

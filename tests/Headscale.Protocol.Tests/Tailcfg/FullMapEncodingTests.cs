@@ -49,9 +49,9 @@ public sealed class FullMapEncodingTests
         DisableLogTail = true,
     };
 
-    private static JsonElement Decode(byte[] frame, bool zstd)
+    private static JsonElement Decode(MapFrame frame, bool zstd)
     {
-        var sequence = new ReadOnlySequence<byte>(frame);
+        var sequence = new ReadOnlySequence<byte>(frame.ToArray());
         Assert.True(MapFrameCodec.TryReadFrame(ref sequence, zstd, out var json));
         Assert.Equal(0, sequence.Length);
         return JsonDocument.Parse(json).RootElement;
@@ -80,7 +80,7 @@ public sealed class FullMapEncodingTests
     {
         var response = FullMap(viewerId: 500, SpreadIds.Select(id => Peer(id)));
 
-        var frame = MapFrameCodec.EncodeFullMap(response, zstd: true, new PeerChunkCache());
+        var frame = MapFrameCodec.EncodeFullMap(response, zstd: true, new PeerChunkCache()).ToArray();
 
         Assert.Equal((uint)(frame.Length - 4), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(frame));
         // zstd frames start with the magic number 0xFD2FB528 (little-endian): the opening piece, six groups, five commas, the tail.
@@ -123,6 +123,39 @@ public sealed class FullMapEncodingTests
         Assert.Equal(PeerIds(first), PeerIds(second));
         Assert.Equal(501, second.GetProperty("Node").GetProperty("ID").GetInt64());
         Assert.Contains("100.64.0.501/32", second.GetProperty("PacketFilters").GetProperty("base").GetRawText());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_full_map_is_written_from_its_pieces_without_being_copied_into_one_array(bool zstd)
+    {
+        var cache = new PeerChunkCache();
+        var peers = Enumerable.Range(1, 3_000).Select(id => Peer(id)).ToList();
+        var warmUp = FullMap(500, peers);
+        MapFrameCodec.EncodeFullMap(warmUp, zstd, cache).WriteTo(new ArrayBufferWriter<byte>());
+        var response = FullMap(501, peers);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var frame = MapFrameCodec.EncodeFullMap(response, zstd, cache);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Peers' JSON and shared chunks are cached: what one viewer allocates is its own pieces and the list of parts.
+        Assert.True(allocated < frame.Length, $"encoding allocated {allocated} bytes for a {frame.Length}-byte frame");
+        var written = new ArrayBufferWriter<byte>();
+        frame.WriteTo(written);
+        Assert.Equal(frame.Length, written.WrittenCount);
+        Assert.Equal(written.WrittenSpan.ToArray(), frame.ToArray());
+        var decoded = Decode(frame, zstd);
+        Assert.Equal(Enumerable.Range(1, 3_000).Select(id => (long)id), PeerIds(decoded));
+    }
+
+    [Fact]
+    public void An_empty_map_frame_refuses_to_be_written()
+    {
+        Assert.True(default(MapFrame).IsEmpty);
+        Assert.Throws<InvalidOperationException>(() => default(MapFrame).WriteTo(new ArrayBufferWriter<byte>()));
+        Assert.Throws<ArgumentException>(() => new MapFrame([1, 2]));
     }
 
     [Fact]
