@@ -74,7 +74,11 @@ internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output, Func
     {
         if (disposing)
         {
-            CloseAsync().AsTask().GetAwaiter().GetResult();
+            // HttpClient disposes its connections' streams synchronously. Waiting here for the connection to close
+            // would hold one thread-pool thread per connection (thousands when a load generator shuts down, which
+            // starved the pool for minutes); the close goes on by itself and its failure is the connection's own.
+            _ = CloseAsync().AsTask().ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
