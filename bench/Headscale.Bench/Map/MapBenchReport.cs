@@ -75,6 +75,8 @@ internal sealed class MapBenchReport(int nodes)
 
     public ChangeResult? Policy { get; set; }
 
+    public ChangeResult? SecondPolicy { get; set; }
+
     /// <summary>Prints the table; numbers are formatted invariantly (the caller sets the invariant culture).</summary>
     public void Print()
     {
@@ -135,6 +137,7 @@ internal sealed class MapBenchReport(int nodes)
         Change("B2 route approved -> AllowedIPs (goal p99 < 200 ms)", Route);
         Change($"B2 endpoint change -> PeersChangedPatch, {EndpointRounds} rounds (goal p99 < 200 ms; admin call = slowest lite update, CPU = all rounds)", Endpoint);
         Change("B3 policy set -> new PacketFilter, all (goal max < 1 s)", Policy);
+        Change("B3 second policy set (*:443 -> *:8443) -> new PacketFilter, all", SecondPolicy);
     }
 
     private static void Change(string name, ChangeResult? result)

@@ -33,8 +33,8 @@ internal static class MapFrames
         return false;
     }
 
-    /// <summary>Whether the frame carries a packet filter (either wire form) whose every destination is port 443 only.</summary>
-    public static bool HasFilterForPort443(ReadOnlySpan<byte> json)
+    /// <summary>Whether the frame carries a packet filter (either wire form) whose every destination is <paramref name="port"/> only.</summary>
+    public static bool HasFilterForPort(ReadOnlySpan<byte> json, int port)
     {
         if (json.IndexOf("\"PacketFilter"u8) < 0)
         {
@@ -51,7 +51,7 @@ internal static class MapFrames
         var root = document.RootElement;
         if (root.TryGetProperty("PacketFilter", out var rules) && rules.ValueKind == JsonValueKind.Array)
         {
-            return OnlyPort443(rules);
+            return OnlyPort(rules, port);
         }
 
         if (root.TryGetProperty("PacketFilters", out var named) && named.ValueKind == JsonValueKind.Object)
@@ -61,7 +61,7 @@ internal static class MapFrames
             {
                 if (filter.Value.ValueKind == JsonValueKind.Array)
                 {
-                    if (!OnlyPort443(filter.Value))
+                    if (!OnlyPort(filter.Value, port))
                     {
                         return false;
                     }
@@ -76,7 +76,7 @@ internal static class MapFrames
         return false;
     }
 
-    private static bool OnlyPort443(JsonElement rules)
+    private static bool OnlyPort(JsonElement rules, int port)
     {
         var ports = 0;
         foreach (var rule in rules.EnumerateArray())
@@ -89,8 +89,8 @@ internal static class MapFrames
             foreach (var destination in destinations.EnumerateArray())
             {
                 if (!destination.TryGetProperty("Ports", out var range)
-                    || !range.TryGetProperty("First", out var first) || first.GetInt32() != 443
-                    || !range.TryGetProperty("Last", out var last) || last.GetInt32() != 443)
+                    || !range.TryGetProperty("First", out var first) || first.GetInt32() != port
+                    || !range.TryGetProperty("Last", out var last) || last.GetInt32() != port)
                 {
                     return false;
                 }
