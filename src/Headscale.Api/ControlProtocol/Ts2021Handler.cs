@@ -198,7 +198,7 @@ public sealed class Ts2021Handler(
                 feature,
                 context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null,
                 application,
-                new InnerHttp2Limits(_options.MaxConcurrentStreams, _options.MaxRequestBodySize),
+                new InnerHttp2Limits(_options.MaxConcurrentStreams, _options.MaxRequestBodySize) { IdleTimeout = _options.IdleTimeout },
                 _connectionLogger);
             statistics.HandshakeSucceeded();
             var machineKey = transportKeys.PeerStaticKey.ToString();

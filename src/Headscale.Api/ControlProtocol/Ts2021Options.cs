@@ -18,6 +18,14 @@ public sealed class Ts2021Options
     /// </summary>
     public int MaxConcurrentStreams { get; set; } = 1024;
 
+    /// <summary>
+    /// How long a ts2021 connection may carry no request before the server closes it with GOAWAY (Kestrel's keep-alive
+    /// timeout, which closed idle ts2021 connections while Kestrel served the inner HTTP/2). A map long poll is a request,
+    /// so a connected node's connection is never idle; a client opens a new connection when it needs one.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> keeps idle connections open.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(130);
+
     /// <summary>Whether the early payload (EarlyNoise with a fresh node-key challenge) is sent on plain upgrades.</summary>
     public bool SendEarlyPayload { get; set; } = true;
 

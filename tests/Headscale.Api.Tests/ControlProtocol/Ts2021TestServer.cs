@@ -45,7 +45,7 @@ public sealed class Ts2021TestServer : IAsyncDisposable
 
     public ConcurrentBag<string> GatheredStreams { get; } = [];
 
-    public static async Task<Ts2021TestServer> StartAsync(TimeSpan? handshakeTimeout = null)
+    public static async Task<Ts2021TestServer> StartAsync(TimeSpan? handshakeTimeout = null, TimeSpan? idleTimeout = null)
     {
         var key = MachinePrivateKey.Generate();
         var logs = new CapturingLoggerProvider();
@@ -54,7 +54,11 @@ public sealed class Ts2021TestServer : IAsyncDisposable
         builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddSingleton(key);
-        builder.Services.AddTs2021Transport(options => options.HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10));
+        builder.Services.AddTs2021Transport(options =>
+        {
+            options.HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10);
+            options.IdleTimeout = idleTimeout ?? options.IdleTimeout;
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, 0);

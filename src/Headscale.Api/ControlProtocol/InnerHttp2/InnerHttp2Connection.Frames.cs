@@ -371,6 +371,7 @@ internal sealed partial class InnerHttp2Connection
             {
                 stream = new InnerHttp2Stream(this, streamId, _head, endStream, _peerInitialWindow, Limits.StreamReceiveWindow);
                 _streams.Add(streamId, stream);
+                DisarmIdleTimer();
             }
         }
 

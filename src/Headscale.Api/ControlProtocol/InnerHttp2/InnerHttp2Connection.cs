@@ -11,6 +11,9 @@ namespace Headscale.Api.ControlProtocol.InnerHttp2;
 /// <summary>Limits of one inner HTTP/2 connection.</summary>
 internal sealed record InnerHttp2Limits(int MaxConcurrentStreams, long MaxRequestBodySize, int MaxHeaderListSize = 64 * 1024)
 {
+    /// <summary>How long a connection may have no open stream before the server ends it with GOAWAY; infinite (or not positive): never.</summary>
+    public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Largest header block (HEADERS plus CONTINUATION payloads) buffered before decoding.</summary>
     public int MaxHeaderBlockSize => MaxHeaderListSize;
 
@@ -46,6 +49,7 @@ internal sealed partial class InnerHttp2Connection
     private readonly List<InnerHttp2Stream> _windowWaiters = [];
     private readonly TaskCompletionSource _allStreamsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private ITimer? _idleTimer;
     private readonly int[] _recentlyReset = new int[16];
     private int _recentlyResetNext;
     private int _lastStreamId;
@@ -100,6 +104,11 @@ internal sealed partial class InnerHttp2Connection
         try
         {
             await WriteInitialSettingsAsync();
+            lock (_state)
+            {
+                ArmIdleTimer();
+            }
+
             await ReadFramesAsync();
         }
         catch (Http2ConnectionException ex)
@@ -127,6 +136,11 @@ internal sealed partial class InnerHttp2Connection
         if (HasStreams())
         {
             await _allStreamsDone.Task;
+        }
+
+        lock (_state)
+        {
+            _idleTimer?.Dispose();
         }
 
         await CloseOutputAsync();
@@ -208,6 +222,10 @@ internal sealed partial class InnerHttp2Connection
 
             _windowWaiters.Remove(stream);
             last = _streams.Count == 0 && _closed;
+            if (_streams.Count == 0)
+            {
+                ArmIdleTimer();
+            }
         }
 
         var held = stream.ReleaseRequestBody();
@@ -220,6 +238,36 @@ internal sealed partial class InnerHttp2Connection
         {
             _allStreamsDone.TrySetResult();
         }
+    }
+
+    /// <summary>Starts the idle clock; call under <c>_state</c> when the connection has no stream. A new stream stops it.</summary>
+    private void ArmIdleTimer()
+    {
+        if (Limits.IdleTimeout <= TimeSpan.Zero || _goingAway || _closed)
+        {
+            return;
+        }
+
+        _idleTimer ??= TimeProvider.System.CreateTimer(
+            static state => ((InnerHttp2Connection)state!).CloseIfIdle(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _idleTimer.Change(Limits.IdleTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private void DisarmIdleTimer() => _idleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+    private void CloseIfIdle()
+    {
+        lock (_state)
+        {
+            // A stream may have opened after the timer fired but before this ran.
+            if (_streams.Count > 0 || _goingAway || _closed)
+            {
+                return;
+            }
+        }
+
+        LogIdleClose(_logger, ConnectionId, Control.MachineKey.ToString(), Limits.IdleTimeout);
+        BeginShutdown();
     }
 
     private bool HasStreams()
@@ -259,6 +307,9 @@ internal sealed partial class InnerHttp2Connection
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "ts2021 connection {ConnectionId} of {MachineKey}: HTTP/2 {Code}: {Reason}")]
     private static partial void LogConnectionError(ILogger logger, string connectionId, string machineKey, Http2ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Debug, Message = "ts2021 connection {ConnectionId} of {MachineKey} closed after {IdleTimeout} without a request")]
+    private static partial void LogIdleClose(ILogger logger, string connectionId, string machineKey, TimeSpan idleTimeout);
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Error, Message = "ts2021 connection {ConnectionId} failed")]
     private static partial void LogUnexpectedFailure(ILogger logger, string connectionId, Exception exception);
