@@ -159,27 +159,57 @@ public static partial class MapEndpoint
             return (null, $"request body is larger than {MaxRequestBytes} bytes");
         }
 
-        try
+        // The body is read through the request's pipe and parsed where it lies: no copy into a buffer of our own.
+        var reader = http.BodyReader;
+        while (true)
         {
-            using var limited = new MemoryStream();
-            var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = await http.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            var result = await reader.ReadAsync(cancellationToken);
+            var body = result.Buffer;
+            if (body.Length > MaxRequestBytes)
             {
-                if (limited.Length + read > MaxRequestBytes)
-                {
-                    return (null, $"request body is larger than {MaxRequestBytes} bytes");
-                }
-
-                limited.Write(buffer, 0, read);
+                reader.AdvanceTo(body.End);
+                return (null, $"request body is larger than {MaxRequestBytes} bytes");
             }
 
-            var request = JsonSerializer.Deserialize(limited.GetBuffer().AsSpan(0, (int)limited.Length), TailcfgJsonContext.Default.MapRequest);
-            return request is null ? (null, "request body must be a JSON MapRequest object") : (request, null);
+            if (!result.IsCompleted)
+            {
+                reader.AdvanceTo(body.Start, body.End);
+                continue;
+            }
+
+            try
+            {
+                var request = Parse(body);
+                return request is null ? (null, "request body must be a JSON MapRequest object") : (request, null);
+            }
+            catch (JsonException e)
+            {
+                return (null, $"request body is not a valid MapRequest: {e.Message}");
+            }
+            finally
+            {
+                reader.AdvanceTo(body.End);
+            }
         }
-        catch (JsonException e)
+    }
+
+    private static MapRequest? Parse(ReadOnlySequence<byte> body)
+    {
+        if (body.IsSingleSegment)
         {
-            return (null, $"request body is not a valid MapRequest: {e.Message}");
+            return JsonSerializer.Deserialize(body.FirstSpan, TailcfgJsonContext.Default.MapRequest);
+        }
+
+        // Several segments: parsed as one span so that trailing content is refused exactly as for one segment.
+        var rented = ArrayPool<byte>.Shared.Rent((int)body.Length);
+        try
+        {
+            body.CopyTo(rented);
+            return JsonSerializer.Deserialize(rented.AsSpan(0, (int)body.Length), TailcfgJsonContext.Default.MapRequest);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

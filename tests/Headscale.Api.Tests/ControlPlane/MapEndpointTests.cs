@@ -171,7 +171,21 @@ public sealed class MapEndpointTests : IAsyncLifetime
         { "mkey:" + new string('b', 64), $$"""{"Version":122,"NodeKey":"{{NodeKey1}}","Stream":true}""", HttpStatusCode.NotFound, "node not found" },
         { "", $$"""{"Version":122,"NodeKey":"{{NodeKey1}}","Stream":true}""", HttpStatusCode.Unauthorized, "no authenticated machine key" },
         { null, new string(' ', MapEndpoint.MaxRequestBytes + 1), HttpStatusCode.BadRequest, "larger than" },
+        { null, $$"""{"Version":122,"NodeKey":"{{NodeKey1}}","Stream":true} {"Version":122}""", HttpStatusCode.BadRequest, "not a valid MapRequest" },
+        { null, $$"""{"Version":122,"NodeKey":"{{NodeKey1}}","Stream":true}{{new string(' ', 100_000)}}x""", HttpStatusCode.BadRequest, "not a valid MapRequest" },
     };
+
+    [Fact]
+    public async Task A_lite_update_larger_than_one_read_is_parsed_whole()
+    {
+        // Whitespace inside the object spreads it over many reads of the request body.
+        var body = $$"""{"Version":122,"NodeKey":"{{NodeKey1}}",{{new string(' ', 200_000)}}"OmitPeers":true,"Endpoints":["192.0.2.7:41641"]}""";
+
+        using var response = await _http.SendAsync(Post(new object(), rawBody: body), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["192.0.2.7:41641"], Assert.Single(_directory.Reports).Endpoints);
+    }
 
     [Theory]
     [MemberData(nameof(BadRequests))]
