@@ -197,10 +197,13 @@ public static class MapFrameCodec
 
     /// <summary>
     /// Reads one frame from the front of <paramref name="buffer"/> (the client side, used by tests
-    /// and the load generator). Returns false when the frame is not complete yet.
+    /// and the load generator). Returns false when the frame is not complete yet. A body, or the JSON a compressed
+    /// body decompresses to, larger than <paramref name="maxJsonBytes"/> is refused with <see cref="InvalidDataException"/>
+    /// before it is allocated: a few KiB of zstd can declare gigabytes.
     /// </summary>
-    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, bool zstd, out byte[] json)
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, bool zstd, out byte[] json, int maxJsonBytes = MaxBodyBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxJsonBytes);
         json = [];
         if (buffer.Length < 4)
         {
@@ -210,9 +213,9 @@ public static class MapFrameCodec
         Span<byte> header = stackalloc byte[4];
         buffer.Slice(0, 4).CopyTo(header);
         var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        if (length > MaxBodyBytes)
+        if (length > maxJsonBytes)
         {
-            throw new InvalidDataException($"map frame of {length} bytes is larger than {MaxBodyBytes}");
+            throw new InvalidDataException($"map frame of {length} bytes is larger than {maxJsonBytes}");
         }
 
         if (buffer.Length < 4 + length)
@@ -229,7 +232,16 @@ public static class MapFrameCodec
         }
 
         // Unwrap sizes the output over every frame of the body and decodes them all, one after the other.
-        json = (t_decompressor ??= new Decompressor()).Unwrap(body).ToArray();
+        // It refuses a body whose frames declare more than the limit before allocating the output.
+        try
+        {
+            json = (t_decompressor ??= new Decompressor()).Unwrap(body, maxJsonBytes).ToArray();
+        }
+        catch (ZstdException e)
+        {
+            throw new InvalidDataException($"map frame is not zstd that decompresses to at most {maxJsonBytes} bytes: {e.Message}", e);
+        }
+
         return true;
     }
 }

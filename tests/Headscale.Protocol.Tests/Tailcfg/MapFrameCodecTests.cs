@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using Headscale.Protocol.Tailcfg;
 using Xunit;
@@ -69,5 +70,35 @@ public sealed class MapFrameCodecTests
         var bad = new ReadOnlySequence<byte>(new byte[] { 0xFF, 0xFF, 0xFF, 0x7F, 1, 2 });
 
         Assert.Throws<InvalidDataException>(() => MapFrameCodec.TryReadFrame(ref bad, zstd: false, out _));
+    }
+
+    [Fact]
+    public void A_compressed_frame_that_would_decompress_past_the_limit_is_refused_before_it_is_decoded()
+    {
+        // 64 KiB of zeros compress to a few dozen bytes, well within any limit on the frame itself.
+        var bomb = new ReadOnlySequence<byte>(MapFrameCodec.Frame(new byte[64 * 1024], zstd: true));
+
+        var refused = Assert.Throws<InvalidDataException>(() => MapFrameCodec.TryReadFrame(ref bomb, zstd: true, out _, maxJsonBytes: 4096));
+
+        Assert.Contains("at most 4096 bytes", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_body_that_is_not_zstd_is_refused_as_invalid_data()
+    {
+        var frame = new byte[4 + 16];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, 16);
+        "not a zstd frame"u8.CopyTo(frame.AsSpan(4));
+        var garbage = new ReadOnlySequence<byte>(frame);
+
+        Assert.Throws<InvalidDataException>(() => MapFrameCodec.TryReadFrame(ref garbage, zstd: true, out _));
+    }
+
+    [Fact]
+    public void A_plain_frame_larger_than_the_limit_is_refused()
+    {
+        var frame = new ReadOnlySequence<byte>(MapFrameCodec.Frame(new byte[100], zstd: false));
+
+        Assert.Throws<InvalidDataException>(() => MapFrameCodec.TryReadFrame(ref frame, zstd: false, out _, maxJsonBytes: 64));
     }
 }
