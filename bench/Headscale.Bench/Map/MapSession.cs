@@ -1,11 +1,11 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text.Json;
 using Headscale.Protocol.Client;
 using Headscale.Protocol.Keys;
+using Headscale.Protocol.Tailcfg;
 using ZstdSharp;
 
 namespace Headscale.Bench.Map;
@@ -17,8 +17,6 @@ namespace Headscale.Bench.Map;
 /// </summary>
 internal sealed class MapSession : IAsyncDisposable
 {
-    private const int MaxFrameBytes = 64 * 1024 * 1024;
-
     private readonly TaskCompletionSource _fullMap = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private HttpResponseMessage? _response;
     private PipeReader? _reader;
@@ -99,7 +97,7 @@ internal sealed class MapSession : IAsyncDisposable
                 }
 
                 var buffer = result.Buffer;
-                while (TryTakeFrame(ref buffer, out var frame))
+                while (MapFrameCodec.TryTakeFrame(ref buffer, out var frame))
                 {
                     OnFrame(frame);
                 }
@@ -127,32 +125,6 @@ internal sealed class MapSession : IAsyncDisposable
     /// <summary>One decompression context per thread: thousands of sessions decode the frame of one change at once.</summary>
     [ThreadStatic]
     private static Decompressor? t_decompressor;
-
-    private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
-    {
-        frame = default;
-        if (buffer.Length < 4)
-        {
-            return false;
-        }
-
-        Span<byte> header = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(header);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        if (length > MaxFrameBytes)
-        {
-            throw new InvalidDataException($"map frame of {length} bytes is larger than {MaxFrameBytes}");
-        }
-
-        if (buffer.Length < 4 + length)
-        {
-            return false;
-        }
-
-        frame = buffer.Slice(4, length);
-        buffer = buffer.Slice(4 + length);
-        return true;
-    }
 
     private void OnFrame(ReadOnlySequence<byte> frame)
     {

@@ -196,6 +196,37 @@ public static class MapFrameCodec
     }
 
     /// <summary>
+    /// Takes one frame's body from the front of <paramref name="buffer"/> without copying or decoding it (a client that
+    /// only counts or hashes most frames). Returns false when the frame is not complete yet; a length prefix over
+    /// <paramref name="maxBodyBytes"/> is refused with <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> body, int maxBodyBytes = MaxBodyBytes)
+    {
+        body = default;
+        if (buffer.Length < 4)
+        {
+            return false;
+        }
+
+        Span<byte> header = stackalloc byte[4];
+        buffer.Slice(0, 4).CopyTo(header);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length > maxBodyBytes)
+        {
+            throw new InvalidDataException($"map frame of {length} bytes is larger than {maxBodyBytes}");
+        }
+
+        if (buffer.Length < 4 + length)
+        {
+            return false;
+        }
+
+        body = buffer.Slice(4, length);
+        buffer = buffer.Slice(4 + length);
+        return true;
+    }
+
+    /// <summary>
     /// Reads one frame from the front of <paramref name="buffer"/> (the client side, used by tests
     /// and the load generator). Returns false when the frame is not complete yet. A body, or the JSON a compressed
     /// body decompresses to, larger than <paramref name="maxJsonBytes"/> is refused with <see cref="InvalidDataException"/>
@@ -205,26 +236,12 @@ public static class MapFrameCodec
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxJsonBytes);
         json = [];
-        if (buffer.Length < 4)
+        if (!TryTakeFrame(ref buffer, out var frame, maxJsonBytes))
         {
             return false;
         }
 
-        Span<byte> header = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(header);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        if (length > maxJsonBytes)
-        {
-            throw new InvalidDataException($"map frame of {length} bytes is larger than {maxJsonBytes}");
-        }
-
-        if (buffer.Length < 4 + length)
-        {
-            return false;
-        }
-
-        var body = buffer.Slice(4, length).ToArray();
-        buffer = buffer.Slice(4 + length);
+        var body = frame.ToArray();
         if (!zstd)
         {
             json = body;

@@ -101,4 +101,17 @@ public sealed class MapFrameCodecTests
 
         Assert.Throws<InvalidDataException>(() => MapFrameCodec.TryReadFrame(ref frame, zstd: false, out _, maxJsonBytes: 64));
     }
+
+    [Fact]
+    public void Taking_a_frame_leaves_its_body_undecoded_and_the_rest_of_the_buffer_in_place()
+    {
+        var first = MapFrameCodec.Frame("{\"A\":1}"u8, zstd: true);
+        var second = MapFrameCodec.Frame("{\"B\":2}"u8, zstd: false);
+        var buffer = new ReadOnlySequence<byte>([.. first, .. second[..3]]);
+
+        Assert.True(MapFrameCodec.TryTakeFrame(ref buffer, out var body));
+        Assert.Equal(first.AsSpan(4).ToArray(), body.ToArray());
+        Assert.False(MapFrameCodec.TryTakeFrame(ref buffer, out _));
+        Assert.Equal(3, buffer.Length);
+    }
 }
