@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Headscale.Bench.Map;
 
 /// <summary>How one change reached the sessions: sorted per-session latencies from the admin call.</summary>
-internal sealed record ChangeResult(int Expected, double[] LatenciesMs, bool Complete, int StreamFailures, TimeSpan AdminCall, TimeSpan ServerCpu)
+internal sealed record ChangeResult(
+    int Expected, double[] LatenciesMs, bool Complete, int StreamFailures, TimeSpan AdminCall, TimeSpan ServerCpu, GeneratorLoad Generator)
 {
     public double Percentile(double p) =>
         LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[Math.Clamp((int)Math.Ceiling(p * LatenciesMs.Length) - 1, 0, LatenciesMs.Length - 1)];
@@ -17,7 +18,8 @@ internal sealed record ChangeResult(int Expected, double[] LatenciesMs, bool Com
         rounds.All(r => r.Complete),
         rounds.Sum(r => r.StreamFailures),
         TimeSpan.FromTicks(rounds.Max(r => r.AdminCall.Ticks)),
-        TimeSpan.FromTicks(rounds.Sum(r => r.ServerCpu.Ticks)));
+        TimeSpan.FromTicks(rounds.Sum(r => r.ServerCpu.Ticks)),
+        rounds.Aggregate(default(GeneratorLoad), (sum, r) => sum + r.Generator));
 }
 
 /// <summary>Everything the map benchmark measured, printed as one table at the end (also after an early stop).</summary>
@@ -150,7 +152,9 @@ internal sealed class MapBenchReport(int nodes)
         Row(name, (
             $"{result.LatenciesMs.Length}/{result.Expected} received{(result.Complete ? "" : " (TIMED OUT)")}, " +
             $"p50 {result.Percentile(0.5):F0} ms, p99 {result.Percentile(0.99):F0} ms, max {result.Max:F0} ms; " +
-            $"admin call {result.AdminCall.TotalMilliseconds:F0} ms, server CPU {result.ServerCpu.TotalSeconds:F2} s" +
+            $"admin call {result.AdminCall.TotalMilliseconds:F0} ms, server CPU {result.ServerCpu.TotalSeconds:F2} s; " +
+            $"generator CPU {result.Generator.Cpu.TotalSeconds:F2} s, {result.Generator.AllocatedBytes / 1024.0 / 1024.0:F0} MiB allocated, " +
+            $"{result.Generator.Collections} collections" +
             (result.StreamFailures > 0 ? $", {result.StreamFailures} streams broke" : "")));
     }
 

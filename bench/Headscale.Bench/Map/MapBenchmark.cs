@@ -166,6 +166,7 @@ internal static class MapBenchmark
                 return admin.SetApprovedRoutesAsync(approve, cancellationToken: cancellationToken).ResponseAsync;
             });
 
+        Console.WriteLine("B2 route done; endpoint rounds next");
         // B2c: node 0 reports a new endpoint in a lite map update, several times; every other session must get a
         // PeersChangedPatch with it. Rounds follow each other once the last one has arrived everywhere.
         var rounds = new List<ChangeResult>();
@@ -220,6 +221,7 @@ internal static class MapBenchmark
         BenchServer server, List<MapSession> sessions, int expected, TimeSpan timeout, FrameMatcher matcher, Func<Task> change)
     {
         var watch = new FrameWatch(matcher, expected);
+        using var quiet = GeneratorQuiet.Start();
         foreach (var session in sessions)
         {
             session.Arm(watch);
@@ -237,6 +239,6 @@ internal static class MapBenchmark
         }
 
         var latencies = watch.LatenciesMs();
-        return new ChangeResult(expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu);
+        return new ChangeResult(expected, latencies, complete, watch.Failures, adminCall, server.ReadCpuTime() - cpu, quiet.Load);
     }
 }
