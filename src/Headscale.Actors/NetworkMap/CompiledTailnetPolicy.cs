@@ -23,10 +23,10 @@ public sealed class CompiledTailnetPolicy : ITailnetPolicy
     private readonly Dictionary<ulong, int> _indexOf;
 
     /// <summary>
-    /// The map's slot of each snapshot position (-1: deleted since the compile), built on first use and again
-    /// whenever the map frees a slot, which may then belong to another node. One network map uses one instance.
+    /// Snapshot positions translated to the map's slots, built on first use and again whenever the map frees a slot,
+    /// which may then belong to another node. One network map uses one instance.
     /// </summary>
-    private (int Generation, int[] Slots)? _slotOf;
+    private SlotTranslation? _slotOf;
 
     private CompiledTailnetPolicy(CompiledPolicy compiled)
     {
@@ -92,20 +92,72 @@ public sealed class CompiledTailnetPolicy : ITailnetPolicy
             return visible;
         }
 
-        if (_slotOf is not { } cached || cached.Generation != slots.Generation)
+        if (_slotOf is not { } translation || translation.Generation != slots.Generation)
         {
-            _slotOf = cached = (slots.Generation, [.. _compiled.Index.Nodes.Select(n => nodes.ContainsKey((long)n.Id) ? slots.SlotOf((long)n.Id) : -1)]);
+            _slotOf = translation = SlotTranslation.Build(_compiled.Index.Nodes, nodes, slots);
         }
 
-        foreach (var index in peers.Indexes())
+        var words = peers.Words;
+        for (var word = 0; word < words.Length; word++)
         {
-            if (cached.Slots[index] >= 0)
+            var bits = words[word];
+            if (bits == 0)
             {
-                visible.AddSlot(cached.Slots[index]);
+                continue;
             }
+
+            if (translation.IsIdentity(word))
+            {
+                visible.AddWord(word, bits);
+                continue;
+            }
+
+            do
+            {
+                var slot = translation.Slots[(word << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits)];
+                if (slot >= 0)
+                {
+                    visible.AddSlot(slot);
+                }
+
+                bits &= bits - 1;
+            }
+            while (bits != 0);
         }
 
         return visible;
+    }
+
+    /// <summary>
+    /// The map's slot of each snapshot position (-1: deleted since the compile). Where a block of 64 positions sits in
+    /// the slots of the same numbers (nodes joined the map in id order), a viewer's peer word is copied as it is.
+    /// </summary>
+    private sealed class SlotTranslation(int generation, int[] slots, bool[] identityWords)
+    {
+        public int Generation { get; } = generation;
+
+        public int[] Slots { get; } = slots;
+
+        public bool IsIdentity(int word) => identityWords[word];
+
+        public static SlotTranslation Build(
+            System.Collections.Immutable.ImmutableArray<TailnetNode> positions, IReadOnlyDictionary<long, PeerView> nodes, NodeSlots slots)
+        {
+            var slotOf = new int[positions.Length];
+            var identity = new bool[(positions.Length + 63) >> 6];
+            Array.Fill(identity, true);
+            for (var i = 0; i < positions.Length; i++)
+            {
+                var id = (long)positions[i].Id;
+                slotOf[i] = nodes.ContainsKey(id) ? slots.SlotOf(id) : -1;
+                if (slotOf[i] != i)
+                {
+                    identity[i >> 6] = false;
+                }
+            }
+
+            return new SlotTranslation(slots.Generation, slotOf, identity);
+        }
     }
 
     /// <summary>Null for a node the compile did not know (it joined since): it sees nobody until the next compile.</summary>

@@ -103,6 +103,17 @@ public sealed class PeerIdSet(NodeSlots slots)
         _bits[word] |= 1UL << slot;
     }
 
+    /// <summary>Adds the slots set in <paramref name="bits"/> as word <paramref name="word"/> (slots <c>64 * word</c> on).</summary>
+    public void AddWord(int word, ulong bits)
+    {
+        if (word >= _bits.Length)
+        {
+            Array.Resize(ref _bits, Math.Max(word + 1, _bits.Length * 2));
+        }
+
+        _bits[word] |= bits;
+    }
+
     /// <summary>The ids in this set and not in <paramref name="other"/> (word by word, in slot order).</summary>
     public List<long> Except(PeerIdSet other)
     {

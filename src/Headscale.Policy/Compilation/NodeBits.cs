@@ -62,6 +62,9 @@ public sealed class NodeBits
         }
     }
 
+    /// <summary>The set as 64-bit words: bit <c>i % 64</c> of word <c>i / 64</c> is node index <c>i</c>.</summary>
+    public ReadOnlySpan<ulong> Words => _words;
+
     public IEnumerable<int> Indexes()
     {
         for (var i = 0; i < _words.Length; i++)

@@ -106,6 +106,30 @@ public sealed class CompiledTailnetPolicyTests
     }
 
     [Fact]
+    public void Peer_sets_are_right_whether_or_not_nodes_joined_the_map_in_id_order()
+    {
+        // Nodes 1-64 join in id order (their slots match their positions in the compile), 65-200 in reverse order
+        // (they do not), so both ways of translating a viewer's peers to slots are taken.
+        var nodes = Enumerable.Range(1, 200).Select(id => Node(id, id % 3, $"user{id % 3}")).ToArray();
+        var map = new NetworkMapState(new MapSettings("tail.example.com", "{}"u8.ToArray(), new DnsConfig(), true), AllowAllPolicy.Instance);
+        foreach (var node in nodes.Take(64).Concat(nodes.Skip(64).Reverse()))
+        {
+            map.Upsert(node, Now);
+        }
+
+        var policy = Compile(OwnNodesOnly, nodes);
+        map.SetPolicy(policy, Now);
+
+        foreach (var viewer in new[] { nodes[0], nodes[63], nodes[64], nodes[130], nodes[199] })
+        {
+            var expected = nodes.Where(n => n.Id != viewer.Id && policy.CanSee(viewer, n)).Select(n => n.Id).Order();
+            var peers = map.Subscribe(viewer.Id, Now).Peers!.Value.Select(p => p.Id).Order();
+            Assert.Equal(expected, peers);
+            Assert.All(peers, id => Assert.Equal(viewer.Id % 3, id % 3));
+        }
+    }
+
+    [Fact]
     public void A_policy_change_sends_each_viewer_the_difference_of_its_peer_set()
     {
         var map = new NetworkMapState(new MapSettings("tail.example.com", "{}"u8.ToArray(), new DnsConfig(), true), AllowAllPolicy.Instance);
