@@ -164,9 +164,8 @@ public sealed class FilterIndex
         }
         if (_viaRules[node] is { } viaRules)
             foreach (var r in viaRules) peers.UnionWith(SrcNodes(_rules[r]));
-        var result = index.Empty;
-        foreach (var i in peers.Indexes()) if (i != node) result.Add(i);
-        return result;
+        peers.Remove(node);
+        return peers;
     }
 
     private static NodeBits SrcNodes(object rule) => rule is NetworkRule n ? n.SrcNodes : ((CapabilityRule)rule).SrcNodes;

@@ -65,17 +65,54 @@ public sealed class NodeBits
     /// <summary>The set as 64-bit words: bit <c>i % 64</c> of word <c>i / 64</c> is node index <c>i</c>.</summary>
     public ReadOnlySpan<ulong> Words => _words;
 
-    public IEnumerable<int> Indexes()
+    /// <summary>The indexes in the set, ascending; <c>foreach</c> over it allocates nothing and makes no interface calls.</summary>
+    public IndexEnumerable Indexes() => new(_words);
+
+    internal void Remove(int index) => _words[index >> 6] &= ~(1UL << (index & 63));
+
+    public readonly struct IndexEnumerable(ulong[] words) : IEnumerable<int>
     {
-        for (var i = 0; i < _words.Length; i++)
+        public IndexEnumerator GetEnumerator() => new(words);
+
+        IEnumerator<int> IEnumerable<int>.GetEnumerator() => GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    public struct IndexEnumerator(ulong[] words) : IEnumerator<int>
+    {
+        private int _word = -1;
+        private ulong _rest;
+
+        public int Current { get; private set; }
+
+        readonly object System.Collections.IEnumerator.Current => Current;
+
+        public bool MoveNext()
         {
-            var w = _words[i];
-            while (w != 0)
+            while (_rest == 0)
             {
-                var bit = BitOperations.TrailingZeroCount(w);
-                yield return (i << 6) + bit;
-                w &= w - 1;
+                if (++_word >= words.Length)
+                {
+                    return false;
+                }
+
+                _rest = words[_word];
             }
+
+            Current = (_word << 6) + BitOperations.TrailingZeroCount(_rest);
+            _rest &= _rest - 1;
+            return true;
+        }
+
+        public void Reset()
+        {
+            _word = -1;
+            _rest = 0;
+        }
+
+        public readonly void Dispose()
+        {
         }
     }
 }
