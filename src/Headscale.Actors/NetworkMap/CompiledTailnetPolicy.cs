@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json;
@@ -10,14 +9,15 @@ namespace Headscale.Actors.NetworkMap;
 /// <summary>
 /// A parsed policy compiled over the network map's current nodes. Each viewer's peer set, filter
 /// and SSH policy are computed on first use and cached, so a viewer costs its own rules once, and
-/// the JSON bytes are shared by every message that carries them.
+/// the JSON bytes are shared by every message that carries them. Not thread-safe: the network map that compiled it
+/// (one actor) is its only user.
 /// </summary>
 public sealed class CompiledTailnetPolicy : ITailnetPolicy
 {
     private readonly CompiledPolicy _compiled;
-    private readonly ConcurrentDictionary<long, Headscale.Policy.Compilation.NodeBits> _peers = new();
-    private readonly ConcurrentDictionary<long, ReadOnlyMemory<byte>> _filters = new();
-    private readonly ConcurrentDictionary<long, ReadOnlyMemory<byte>> _ssh = new();
+    private readonly Dictionary<long, Headscale.Policy.Compilation.NodeBits> _peers = new();
+    private readonly Dictionary<long, ReadOnlyMemory<byte>> _filters = new();
+    private readonly Dictionary<long, ReadOnlyMemory<byte>> _ssh = new();
 
     /// <summary>Each compiled node's position in the snapshot, which is what the peer sets are over.</summary>
     private readonly Dictionary<ulong, int> _indexOf;
@@ -162,19 +162,30 @@ public sealed class CompiledTailnetPolicy : ITailnetPolicy
 
     /// <summary>Null for a node the compile did not know (it joined since): it sees nobody until the next compile.</summary>
     private Headscale.Policy.Compilation.NodeBits? PeersOf(PeerView viewer) =>
-        Known(viewer.Id) ? _peers.GetOrAdd(viewer.Id, id => _compiled.PeerBits((ulong)id)) : null;
+        Known(viewer.Id) ? Cached(_peers, viewer.Id, id => _compiled.PeerBits((ulong)id)) : null;
 
     public ReadOnlyMemory<byte> PacketFilterFor(PeerView node) =>
-        _filters.GetOrAdd(node.Id, id => Known(id)
+        Cached(_filters, node.Id, id => Known(id)
             ? JsonSerializer.SerializeToUtf8Bytes(_compiled.PacketFilter((ulong)id), WireJsonContext.Default.ImmutableArrayFilterRule)
             : "[]"u8.ToArray());
 
     public ReadOnlyMemory<byte> SshPolicyFor(PeerView node) =>
-        _ssh.GetOrAdd(node.Id, id =>
+        Cached(_ssh, node.Id, id =>
         {
             var rules = Known(id) ? JsonSerializer.Serialize(_compiled.SshRules((ulong)id), WireJsonContext.Default.ImmutableArraySshRule) : "[]";
             return System.Text.Encoding.UTF8.GetBytes($$"""{"rules":{{rules}}}""");
         });
+
+    private static T Cached<T>(Dictionary<long, T> cache, long id, Func<long, T> compute)
+    {
+        if (!cache.TryGetValue(id, out var value))
+        {
+            value = compute(id);
+            cache.Add(id, value);
+        }
+
+        return value;
+    }
 
     private bool Known(long id) => _indexOf.ContainsKey((ulong)id);
 
