@@ -15,13 +15,14 @@ internal sealed class FrameWatch(FrameMatcher matcher, int expected)
     private readonly ConcurrentDictionary<MapSession, long> _arrivals = new();
     private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failures;
+    private int _received;
 
     /// <summary>Stopwatch timestamp at which the change was requested; set just before the admin call.</summary>
     public long Start { get; private set; }
 
     public int Failures => Volatile.Read(ref _failures);
 
-    public int Received => _arrivals.Count;
+    public int Received => Volatile.Read(ref _received);
 
     public void MarkStart() => Start = Stopwatch.GetTimestamp();
 
@@ -29,7 +30,8 @@ internal sealed class FrameWatch(FrameMatcher matcher, int expected)
 
     public void Offer(MapSession session, ReadOnlySpan<byte> json, long arrived)
     {
-        if (matcher(json) && _arrivals.TryAdd(session, arrived) && _arrivals.Count >= expected)
+        // Counted apart: ConcurrentDictionary.Count takes every lock of the table, and thousands of sessions offer at once.
+        if (matcher(json) && _arrivals.TryAdd(session, arrived) && Interlocked.Increment(ref _received) >= expected)
         {
             _all.TrySetResult();
         }

@@ -25,7 +25,7 @@ internal sealed class MapSession : IAsyncDisposable
 
     public MapSession(Uri serverUrl, MachinePublicKey serverKey, string hostname, IReadOnlyList<string> routes)
     {
-        Node = new ControlNode(serverUrl, serverKey, hostname) { AnnouncedRoutes = routes };
+        Node = new ControlNode(serverUrl, serverKey, hostname, bufferPool: RetainingBufferPool.Instance) { AnnouncedRoutes = routes };
     }
 
     public ControlNode Node { get; }
@@ -62,7 +62,7 @@ internal sealed class MapSession : IAsyncDisposable
         }
 
         var body = await _response.Content.ReadAsStreamAsync(cancellationToken);
-        _reader = PipeReader.Create(body, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
+        _reader = PipeReader.Create(body, new StreamPipeReaderOptions(pool: RetainingBufferPool.Instance, bufferSize: 16 * 1024));
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
     }
 

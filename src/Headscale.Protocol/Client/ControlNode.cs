@@ -16,7 +16,9 @@ public sealed class ControlNode : IDisposable
 
     private readonly Ts2021Client _transport;
 
-    public ControlNode(Uri serverUrl, MachinePublicKey serverKey, string hostname, ushort capabilityVersion = DefaultCapabilityVersion, bool webSocket = false)
+    public ControlNode(
+        Uri serverUrl, MachinePublicKey serverKey, string hostname, ushort capabilityVersion = DefaultCapabilityVersion, bool webSocket = false,
+        System.Buffers.MemoryPool<byte>? bufferPool = null)
     {
         Hostname = hostname;
         CapabilityVersion = capabilityVersion;
@@ -30,6 +32,7 @@ public sealed class ControlNode : IDisposable
             ServerKey = serverKey,
             ProtocolVersion = capabilityVersion,
             UseWebSocket = webSocket,
+            BufferPool = bufferPool,
         });
     }
 

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using Headscale.Protocol.Keys;
+using Headscale.Protocol.Noise;
 
 namespace Headscale.Protocol.Client;
 
@@ -25,4 +28,33 @@ public sealed record Ts2021ClientOptions
 
     /// <summary>The <c>:authority</c> of inner requests; defaults to the server URL's authority.</summary>
     public string? Authority { get; init; }
+
+    /// <summary>Where the connection's pipes (socket reads and writes, Noise plaintext) take their buffers; null: the shared pool.</summary>
+    public MemoryPool<byte>? BufferPool { get; init; }
+
+    internal StreamPipeReaderOptions WireReaderOptions => new(pool: BufferPool, leaveOpen: true);
+
+    internal StreamPipeWriterOptions WireWriterOptions => new(pool: BufferPool, leaveOpen: true);
+
+    internal NoiseConnectionOptions NoiseOptions
+    {
+        get
+        {
+            if (BufferPool is null)
+            {
+                return new NoiseConnectionOptions();
+            }
+
+            var defaults = NoiseConnectionOptions.DefaultPipeOptions;
+            return new NoiseConnectionOptions
+            {
+                PlaintextPipeOptions = new PipeOptions(
+                    BufferPool,
+                    pauseWriterThreshold: defaults.PauseWriterThreshold,
+                    resumeWriterThreshold: defaults.ResumeWriterThreshold,
+                    minimumSegmentSize: defaults.MinimumSegmentSize,
+                    useSynchronizationContext: false),
+            };
+        }
+    }
 }

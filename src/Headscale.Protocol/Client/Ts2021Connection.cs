@@ -93,11 +93,11 @@ public sealed class Ts2021Connection : IAsyncDisposable
         {
             await socket.ConnectAsync(uri, timeout).ConfigureAwait(false);
             stream = System.Net.WebSockets.WebSocketStream.Create(socket, System.Net.WebSockets.WebSocketMessageType.Binary, ownsWebSocket: true);
-            var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-            var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+            var reader = PipeReader.Create(stream, options.WireReaderOptions);
+            var writer = PipeWriter.Create(stream, options.WireWriterOptions);
             var response = await ReadHandshakeResponseAsync(reader, timeout).ConfigureAwait(false);
             var keys = initiator.Complete(response);
-            return new Ts2021Connection(stream, NoiseConnection.Start(new RawPipe(reader, writer), keys));
+            return new Ts2021Connection(stream, NoiseConnection.Start(new RawPipe(reader, writer), keys, options.NoiseOptions));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -122,12 +122,12 @@ public sealed class Ts2021Connection : IAsyncDisposable
         await network.WriteAsync(request, cancellationToken).ConfigureAwait(false);
         await network.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-        var reader = PipeReader.Create(network, new StreamPipeReaderOptions(leaveOpen: true));
-        var writer = PipeWriter.Create(network, new StreamPipeWriterOptions(leaveOpen: true));
+        var reader = PipeReader.Create(network, options.WireReaderOptions);
+        var writer = PipeWriter.Create(network, options.WireWriterOptions);
         await ReadUpgradeResponseAsync(reader, cancellationToken).ConfigureAwait(false);
         var response = await ReadHandshakeResponseAsync(reader, cancellationToken).ConfigureAwait(false);
         var keys = initiator.Complete(response);
-        var noise = NoiseConnection.Start(new RawPipe(reader, writer), keys);
+        var noise = NoiseConnection.Start(new RawPipe(reader, writer), keys, options.NoiseOptions);
         return new Ts2021Connection(network, noise);
     }
 

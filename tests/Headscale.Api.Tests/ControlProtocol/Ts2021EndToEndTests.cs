@@ -37,6 +37,40 @@ public sealed class Ts2021EndToEndTests : IAsyncLifetime
         Assert.False(early.NodeKeyChallenge.IsZero);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_given_a_buffer_pool_takes_its_connection_buffers_from_it(bool webSocket)
+    {
+        using var pool = new CountingPool();
+        using var client = _server.CreateClient(webSocket: webSocket, bufferPool: pool);
+        using var response = await client.Http.SendAsync(client.CreateRequest(HttpMethod.Get, "/machine/whoami"), Ct);
+        await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Socket reads and writes and the Noise plaintext pipes all rent from it.
+        Assert.True(pool.Rented >= 3, $"the pool lent {pool.Rented} buffers");
+    }
+
+    private sealed class CountingPool : System.Buffers.MemoryPool<byte>
+    {
+        private int _rented;
+
+        public int Rented => Volatile.Read(ref _rented);
+
+        public override int MaxBufferSize => 64 * 1024;
+
+        public override System.Buffers.IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            Interlocked.Increment(ref _rented);
+            return System.Buffers.MemoryPool<byte>.Shared.Rent(minBufferSize);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+
     [Fact]
     public async Task WebSocket_variant_carries_http2_without_an_early_payload()
     {

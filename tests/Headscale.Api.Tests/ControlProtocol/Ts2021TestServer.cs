@@ -139,9 +139,10 @@ public sealed class Ts2021TestServer : IAsyncDisposable
 
     public static byte Pattern(int index) => (byte)((index * 31) ^ (index >> 8));
 
-    public Ts2021Client CreateClient(ushort protocolVersion = 142, bool webSocket = false) => new(new Ts2021ClientOptions
+    public Ts2021Client CreateClient(ushort protocolVersion = 142, bool webSocket = false, System.Buffers.MemoryPool<byte>? bufferPool = null) => new(new Ts2021ClientOptions
     {
         UseWebSocket = webSocket,
+        BufferPool = bufferPool,
         ServerUrl = Url,
         MachineKey = MachinePrivateKey.Generate(),
         ServerKey = NoiseKey.PublicKey,
