@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections.Features;
 using System.Net;
 using System.Net.WebSockets;
 using Headscale.Api.ControlProtocol.InnerHttp2;
@@ -80,7 +81,12 @@ public sealed class Ts2021Handler(
         {
             context.Response.Headers.Upgrade = UpgradeHeaderValue;
             await using var raw = await upgradeFeature.UpgradeAsync();
-            await ServeAsync(raw, initiation, _options.SendEarlyPayload, context, isWebSocket: false);
+            // Once the 101 is out, the connection's bytes are ours alone: Noise reads and writes the socket's own pipes
+            // (the upgrade stream would put a stream, a stream pipe and Kestrel's response writer between them).
+            var wire = context.Features.Get<IConnectionTransportFeature>()?.Transport is { } transport
+                ? new WirePipe(transport.Input, transport.Output, OwnedByHost: true)
+                : StreamWire(raw, zeroByteReads: true);
+            await ServeAsync(wire, initiation, _options.SendEarlyPayload, context, isWebSocket: false);
         }
         finally
         {
@@ -132,7 +138,8 @@ public sealed class Ts2021Handler(
 
             // Tailscale's server sends no early payload on the WebSocket path.
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
-            await ServeAsync(stream, initiation, earlyPayload: false, context, isWebSocket: true);
+            // WebSocket reads keep a buffer: a zero-byte read would not wait for a message.
+            await ServeAsync(StreamWire(stream, zeroByteReads: false), initiation, earlyPayload: false, context, isWebSocket: true);
         }
         finally
         {
@@ -140,14 +147,15 @@ public sealed class Ts2021Handler(
         }
     }
 
-    private async Task ServeAsync(Stream raw, byte[] initiation, bool earlyPayload, HttpContext context, bool isWebSocket)
+    /// <summary>Pipes over an upgraded stream; zero-byte reads let an idle connection wait without holding a read buffer.</summary>
+    private static WirePipe StreamWire(Stream raw, bool zeroByteReads) => new(
+        PipeReader.Create(raw, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: zeroByteReads)),
+        PipeWriter.Create(raw, new StreamPipeWriterOptions(leaveOpen: true)),
+        OwnedByHost: false);
+
+    private async Task ServeAsync(WirePipe wire, byte[] initiation, bool earlyPayload, HttpContext context, bool isWebSocket)
     {
         var remote = context.Connection.RemoteIpAddress;
-        var wire = new WirePipe(
-            // Zero-byte reads: an idle upgraded connection waits for data without holding a read buffer (Kestrel's
-            // upgrade stream waits on a zero-byte read; the WebSocket path keeps plain reads).
-            PipeReader.Create(raw, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: !isWebSocket)),
-            PipeWriter.Create(raw, new StreamPipeWriterOptions(leaveOpen: true)));
         try
         {
             var response = new byte[NoiseMessages.ResponseSize];
@@ -228,8 +236,12 @@ public sealed class Ts2021Handler(
         }
         finally
         {
-            await wire.Input.CompleteAsync();
-            await wire.Output.CompleteAsync();
+            // The socket's own pipes are the host's: it closes the connection when this request ends.
+            if (!wire.OwnedByHost)
+            {
+                await wire.Input.CompleteAsync();
+                await wire.Output.CompleteAsync();
+            }
         }
     }
 
@@ -268,5 +280,5 @@ public sealed class Ts2021Handler(
 
     private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
 
-    private sealed record WirePipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+    private sealed record WirePipe(PipeReader Input, PipeWriter Output, bool OwnedByHost) : IDuplexPipe;
 }
