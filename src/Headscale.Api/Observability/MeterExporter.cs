@@ -138,39 +138,72 @@ public sealed class MeterExporter : IDisposable
     /// <summary>One exported instrument: its Prometheus metric, created at the first measurement.</summary>
     private sealed class Exported(string name, Instrument instrument)
     {
+        /// <summary>Distinct tag sets remembered per instrument; beyond that a measurement looks its child up each time.</summary>
+        private const int MaxRememberedTagSets = 64;
+
         private readonly object _gate = new();
         private string[]? _labelNames;
         private volatile Collector? _metric;
 
+        /// <summary>
+        /// The labelled child of each tag set seen, so a measurement whose tags were seen before (nearly all of them:
+        /// one per map frame sent) finds its child without building label strings. Replaced whole when one is added.
+        /// </summary>
+        private volatile TaggedChild[] _children = [];
+
         public void Record(IMetricFactory factory, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var metric = _metric ?? Create(factory, tags);
-            var labels = _labelNames!.Length == 0 ? [] : LabelValues(tags);
-            switch (metric)
+            var child = _labelNames!.Length == 0 ? metric : ChildFor(metric, tags);
+            switch (child)
             {
-                case Prometheus.Counter counter when instrument.IsObservable:
-                    Child(counter, labels).IncTo(value);
+                case ICounter counter when instrument.IsObservable:
+                    counter.IncTo(value);
                     break;
-                case Prometheus.Counter counter:
-                    Child(counter, labels).Inc(value);
+                case ICounter counter:
+                    counter.Inc(value);
                     break;
-                case Prometheus.Gauge gauge when instrument.IsObservable:
-                    Child(gauge, labels).Set(value);
+                case IGauge gauge when instrument.IsObservable:
+                    gauge.Set(value);
                     break;
-                case Prometheus.Gauge gauge:
-                    Child(gauge, labels).Inc(value);
+                case IGauge gauge:
+                    gauge.Inc(value);
                     break;
-                case Prometheus.Histogram histogram:
-                    Child(histogram, labels).Observe(value);
+                case IHistogram histogram:
+                    histogram.Observe(value);
                     break;
             }
         }
 
-        private static Prometheus.ICounter Child(Prometheus.Counter metric, string[] labels) => labels.Length == 0 ? metric : metric.WithLabels(labels);
+        private object ChildFor(Collector metric, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var known in _children)
+            {
+                if (known.Matches(tags))
+                {
+                    return known.Child;
+                }
+            }
 
-        private static Prometheus.IGauge Child(Prometheus.Gauge metric, string[] labels) => labels.Length == 0 ? metric : metric.WithLabels(labels);
+            var labels = LabelValues(tags);
+            object child = metric switch
+            {
+                Prometheus.Counter counter => counter.WithLabels(labels),
+                Prometheus.Gauge gauge => gauge.WithLabels(labels),
+                Prometheus.Histogram histogram => histogram.WithLabels(labels),
+                _ => metric,
+            };
+            lock (_gate)
+            {
+                var children = _children;
+                if (children.Length < MaxRememberedTagSets)
+                {
+                    _children = [.. children, new TaggedChild(tags.ToArray(), child)];
+                }
+            }
 
-        private static Prometheus.IHistogram Child(Prometheus.Histogram metric, string[] labels) => labels.Length == 0 ? metric : metric.WithLabels(labels);
+            return child;
+        }
 
         private string[] LabelValues(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
@@ -186,6 +219,30 @@ public sealed class MeterExporter : IDisposable
             }
 
             return values;
+        }
+
+        /// <summary>A tag set as it was measured (keys, order and values) and the child its labels select.</summary>
+        private sealed class TaggedChild(KeyValuePair<string, object?>[] tags, object child)
+        {
+            public object Child { get; } = child;
+
+            public bool Matches(ReadOnlySpan<KeyValuePair<string, object?>> measured)
+            {
+                if (measured.Length != tags.Length)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < tags.Length; i++)
+                {
+                    if (!string.Equals(measured[i].Key, tags[i].Key, StringComparison.Ordinal) || !Equals(measured[i].Value, tags[i].Value))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
         }
 
         private Collector Create(IMetricFactory factory, ReadOnlySpan<KeyValuePair<string, object?>> tags)

@@ -47,6 +47,53 @@ public sealed class MeterExporterTests
     }
 
     [Fact]
+    public async Task A_measurement_with_tags_seen_before_finds_its_series_without_allocating()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var meter = new Meter(Headscale.Derp.Server.DerpMetrics.MeterName);
+        var frames = meter.CreateCounter<long>("headscale_derp_test_frames");
+        var ok = new KeyValuePair<string, object?>("status", "ok");
+        var delta = new KeyValuePair<string, object?>("type", "delta");
+        frames.Add(1, ok, delta);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            frames.Add(1, ok, delta);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The same tags in another order select the same series.
+        frames.Add(1, delta, ok);
+
+        Assert.True(allocated < 1000, $"1,000 measurements allocated {allocated} bytes");
+        Assert.Contains("headscale_derp_test_frames_total{status=\"ok\",type=\"delta\"} 1002", await ScrapeAsync(registry));
+    }
+
+    [Fact]
+    public async Task Tag_sets_past_the_remembered_ones_are_still_counted_in_their_own_series()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new MeterExporter(registry);
+        using var meter = new Meter(Headscale.Derp.Server.DerpMetrics.MeterName);
+        var drops = meter.CreateCounter<long>("headscale_derp_test_spread");
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                drops.Add(i, new KeyValuePair<string, object?>("reason", $"r{i}"));
+            }
+        }
+
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains("headscale_derp_test_spread_total{reason=\"r1\"} 2", text);
+        Assert.Contains("headscale_derp_test_spread_total{reason=\"r63\"} 126", text);
+        Assert.Contains("headscale_derp_test_spread_total{reason=\"r99\"} 198", text);
+    }
+
+    [Fact]
     public async Task Observable_instruments_are_read_at_scrape_time_and_other_meters_are_ignored()
     {
         var registry = Metrics.NewCustomRegistry();
