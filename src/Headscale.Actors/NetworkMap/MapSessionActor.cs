@@ -39,6 +39,8 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     private readonly Func<TimeSpan> _keepAliveInterval;
     private bool _sentFull;
     private bool _behind;
+    private long _lastWriteTicks;
+    private TimeSpan _armedInterval;
 
     public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<MapFrame> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
@@ -67,10 +69,20 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         });
         Receive<KeepAliveTick>(_ =>
         {
-            if (!_behind)
+            if (_behind)
             {
-                Write(MapFrameCodec.Encode(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }, _zstd), HeadscaleMetrics.MapResponseKind.KeepAlive);
+                return;
             }
+
+            // The timer is armed once per keep-alive interval, not per frame: if a frame went out since, wait the rest.
+            var quiet = TimeSpan.FromMilliseconds(Environment.TickCount64 - _lastWriteTicks);
+            if (quiet < _armedInterval)
+            {
+                ArmKeepAlive(_armedInterval - quiet);
+                return;
+            }
+
+            Write(MapFrameCodec.Encode(MapResponse.KeepAliveMessage with { ControlTime = DateTimeOffset.UtcNow }, _zstd), HeadscaleMetrics.MapResponseKind.KeepAlive);
         });
         Receive<CanWrite>(ready =>
         {
@@ -132,8 +144,15 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
             return;
         }
 
-        Timers.StartSingleTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, _keepAliveInterval());
+        _lastWriteTicks = Environment.TickCount64;
+        if (!Timers.IsTimerActive(KeepAliveTick.Instance))
+        {
+            _armedInterval = _keepAliveInterval();
+            ArmKeepAlive(_armedInterval);
+        }
     }
+
+    private void ArmKeepAlive(TimeSpan delay) => Timers.StartSingleTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, delay);
 
     /// <summary>The channel has room again (or was closed: the client went away).</summary>
     private sealed record CanWrite(bool Open) : INoSerializationVerificationNeeded, IDeadLetterSuppression;

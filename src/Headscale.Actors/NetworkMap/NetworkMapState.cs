@@ -566,7 +566,6 @@ public sealed class NetworkMapState(MapSettings settings, ITailnetPolicy policy)
         /// <summary>The pending-change stamp at subscription: changes stamped up to it were in the full map.</summary>
         public long SubscribedAt { get; } = subscribedAt;
 
-
         /// <summary>The peers this viewer has been sent: a bitset, since N viewers each hold up to N of them.</summary>
         public PeerIdSet Peers { get; } = peers;
         public ReadOnlyMemory<byte> Filter { get; set; } = filter;

@@ -124,6 +124,35 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     }
 
     [Fact]
+    public async Task A_busy_session_gets_no_keep_alive_until_it_has_been_quiet_for_the_interval()
+    {
+        var map = NewMap(flushWindow: TimeSpan.Zero);
+        map.Tell(new NodeUpdated(Node(1)));
+        map.Tell(new NodeUpdated(Node(2)));
+        var interval = TimeSpan.FromMilliseconds(600);
+        var (_, frames) = Connect(map, 1, keepAlive: interval);
+        await NextAsync(frames);
+
+        // Changes keep coming for more than twice the interval: each frame postpones the keep-alive.
+        var busyUntil = DateTime.UtcNow + (interval * 2.5);
+        var round = 0;
+        while (DateTime.UtcNow < busyUntil)
+        {
+            round++;
+            map.Tell(new NodeUpdated(Node(2) with { GivenName = $"n2-{round}" }));
+            var delta = await NextAsync(frames);
+            Assert.False(delta.TryGetProperty("KeepAlive", out _), $"keep-alive in round {round} while changes kept coming");
+            await Task.Delay(interval / 6, TestContext.Current.CancellationToken);
+        }
+
+        var lastChange = DateTime.UtcNow;
+        var keepAlive = await NextAsync(frames);
+
+        Assert.True(keepAlive.GetProperty("KeepAlive").GetBoolean());
+        Assert.True(DateTime.UtcNow - lastChange >= interval * 0.8, $"keep-alive {(DateTime.UtcNow - lastChange).TotalMilliseconds} ms after the last change");
+    }
+
+    [Fact]
     public async Task An_idle_session_receives_keep_alives()
     {
         var map = NewMap();
