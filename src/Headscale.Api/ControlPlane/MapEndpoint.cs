@@ -22,6 +22,9 @@ public static partial class MapEndpoint
     /// <summary>Largest MapRequest body accepted.</summary>
     public const int MaxRequestBytes = 1024 * 1024;
 
+    /// <summary>A frame larger than this (a full map) is flushed in slices of about this size: see <see cref="MapFrame.WriteToAsync"/>.</summary>
+    public const int FlushEveryBytes = 64 * 1024;
+
     /// <summary>Maps the endpoint; <paramref name="machineKeyOf"/> reads the Noise-authenticated machine key of the request.</summary>
     public static IEndpointConventionBuilder MapMachineMap(this IEndpointRouteBuilder endpoints, Func<HttpContext, string?> machineKeyOf) =>
         endpoints.MapPost("/machine/map", (HttpContext context, IMapNodeDirectory nodes, IRequiredActor<NetworkMapRegistryKey> map, MapSessionOptions options, ILoggerFactory logs) =>
@@ -120,11 +123,11 @@ public static partial class MapEndpoint
                 }
 
                 var body = context.Response.BodyWriter;
-                frame.WriteTo(body);
+                await frame.WriteToAsync(body, FlushEveryBytes, aborted);
                 // Everything already queued goes out with one flush: the batching of the stream.
                 while (channel.Reader.TryRead(out var next))
                 {
-                    next.WriteTo(body);
+                    await next.WriteToAsync(body, FlushEveryBytes, aborted);
                 }
 
                 await body.FlushAsync(aborted);

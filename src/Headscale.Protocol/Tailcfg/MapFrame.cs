@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 
 namespace Headscale.Protocol.Tailcfg;
 
@@ -78,6 +79,43 @@ public readonly struct MapFrame
         foreach (var part in _parts)
         {
             writer.Write(part);
+        }
+    }
+
+    /// <summary>
+    /// Writes the frame (prefix included) to <paramref name="writer"/>, flushing whenever <paramref name="flushEvery"/>
+    /// bytes or more are waiting, so a full map reaches the connection a slice at a time under the transport's back
+    /// pressure instead of being buffered whole (hundreds of KiB per session at a few thousand nodes, in buffers the
+    /// connection's pool keeps afterwards). Unflushed bytes are left for the caller's flush; once the reader has completed,
+    /// the rest is not written.
+    /// </summary>
+    public async ValueTask WriteToAsync(PipeWriter writer, int flushEvery, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(flushEvery);
+        if (_whole is not null || _parts is null || Length <= flushEvery)
+        {
+            WriteTo(writer);
+            return;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(writer.GetSpan(4), (uint)(Length - 4));
+        writer.Advance(4);
+        var unflushed = 4;
+        foreach (var part in _parts)
+        {
+            writer.Write(part);
+            unflushed += part.Length;
+            if (unflushed >= flushEvery)
+            {
+                var result = await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (result.IsCompleted)
+                {
+                    // Nobody reads the stream any more: the rest of the frame would go nowhere.
+                    return;
+                }
+
+                unflushed = 0;
+            }
         }
     }
 
