@@ -16,6 +16,27 @@ public sealed class MeterExporterTests
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>A registry of the test's own, exporting a DERP-named meter into it.</summary>
+    private sealed class ExportedMeter : IDisposable
+    {
+        private readonly MeterExporter _exporter;
+
+        public ExportedMeter()
+        {
+            _exporter = new MeterExporter(Registry);
+        }
+
+        public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
+
+        public Meter Meter { get; } = new(Headscale.Derp.Server.DerpMetrics.MeterName);
+
+        public void Dispose()
+        {
+            Meter.Dispose();
+            _exporter.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Counters_get_total_byte_units_get_bytes_and_tags_become_labels()
     {
@@ -49,10 +70,8 @@ public sealed class MeterExporterTests
     [Fact]
     public async Task A_measurement_with_tags_seen_before_finds_its_series_without_allocating()
     {
-        var registry = Metrics.NewCustomRegistry();
-        using var exporter = new MeterExporter(registry);
-        using var meter = new Meter(Headscale.Derp.Server.DerpMetrics.MeterName);
-        var frames = meter.CreateCounter<long>("headscale_derp_test_frames");
+        using var exported = new ExportedMeter();
+        var frames = exported.Meter.CreateCounter<long>("headscale_derp_test_frames");
         var ok = new KeyValuePair<string, object?>("status", "ok");
         var delta = new KeyValuePair<string, object?>("type", "delta");
         frames.Add(1, ok, delta);
@@ -68,16 +87,14 @@ public sealed class MeterExporterTests
         frames.Add(1, delta, ok);
 
         Assert.True(allocated < 1000, $"1,000 measurements allocated {allocated} bytes");
-        Assert.Contains("headscale_derp_test_frames_total{status=\"ok\",type=\"delta\"} 1002", await ScrapeAsync(registry));
+        Assert.Contains("headscale_derp_test_frames_total{status=\"ok\",type=\"delta\"} 1002", await ScrapeAsync(exported.Registry));
     }
 
     [Fact]
     public async Task Tag_sets_past_the_remembered_ones_are_still_counted_in_their_own_series()
     {
-        var registry = Metrics.NewCustomRegistry();
-        using var exporter = new MeterExporter(registry);
-        using var meter = new Meter(Headscale.Derp.Server.DerpMetrics.MeterName);
-        var drops = meter.CreateCounter<long>("headscale_derp_test_spread");
+        using var exported = new ExportedMeter();
+        var drops = exported.Meter.CreateCounter<long>("headscale_derp_test_spread");
         for (var round = 0; round < 2; round++)
         {
             for (var i = 0; i < 100; i++)
@@ -86,7 +103,7 @@ public sealed class MeterExporterTests
             }
         }
 
-        var text = await ScrapeAsync(registry);
+        var text = await ScrapeAsync(exported.Registry);
 
         Assert.Contains("headscale_derp_test_spread_total{reason=\"r1\"} 2", text);
         Assert.Contains("headscale_derp_test_spread_total{reason=\"r63\"} 126", text);
