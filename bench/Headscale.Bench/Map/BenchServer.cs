@@ -139,6 +139,10 @@ internal sealed class BenchServer : IAsyncDisposable
     public Task<long> ReadGcCommittedBytesAsync(CancellationToken cancellationToken) =>
         ReadMetricAsync("dotnet_gc_committed_bytes ", cancellationToken);
 
+    /// <summary>Bytes Kestrel's block pool holds for reuse (<c>aspnetcore_memory_pool_pooled_bytes</c>); -1 if not readable.</summary>
+    public Task<long> ReadKestrelPooledBytesAsync(CancellationToken cancellationToken) =>
+        ReadMetricAsync("aspnetcore_memory_pool_pooled_bytes{aspnetcore_memory_pool_owner=\"kestrel\"} ", cancellationToken);
+
     private async Task<long> ReadMetricAsync(string prefix, CancellationToken cancellationToken)
     {
         try

@@ -48,6 +48,9 @@ internal sealed class MapBenchReport(int nodes)
 
     public long GcCommittedWithSessions { get; set; } = -1;
 
+    /// <summary>What Kestrel's block pool kept for reuse at the same point (blocks a burst needed, until evicted).</summary>
+    public long KestrelPoolWithSessions { get; set; } = -1;
+
     public long HeapAfterRegistration { get; set; } = -1;
 
     public long HeapWithSessions { get; set; } = -1;
@@ -110,6 +113,12 @@ internal sealed class MapBenchReport(int nodes)
             {
                 Row("after a forced full collection: GC committed at start / with sessions / per idle session",
                     $"{Mib(GcCommittedAtStart)} / {Mib(GcCommittedWithSessions)} MiB / {(GcCommittedWithSessions - GcCommittedAtStart) / 1024.0 / nodes:F1} KiB");
+            }
+
+            if (KestrelPoolWithSessions >= 0)
+            {
+                Row("of the live heap: free blocks kept by Kestrel's pool, all / per idle session",
+                    $"{Mib(KestrelPoolWithSessions)} MiB / {KestrelPoolWithSessions / 1024.0 / nodes:F1} KiB");
             }
         }
 

@@ -16,19 +16,20 @@ public sealed class MeterExporterTests
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    /// <summary>A registry of the test's own, exporting a DERP-named meter into it.</summary>
+    /// <summary>A registry of the test's own, exporting a meter (the DERP library's name unless given) into it.</summary>
     private sealed class ExportedMeter : IDisposable
     {
         private readonly MeterExporter _exporter;
 
-        public ExportedMeter()
+        public ExportedMeter(string meterName = Headscale.Derp.Server.DerpMetrics.MeterName)
         {
             _exporter = new MeterExporter(Registry);
+            Meter = new Meter(meterName);
         }
 
         public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
 
-        public Meter Meter { get; } = new(Headscale.Derp.Server.DerpMetrics.MeterName);
+        public Meter Meter { get; }
 
         public void Dispose()
         {
@@ -88,6 +89,21 @@ public sealed class MeterExporterTests
 
         Assert.True(allocated < 1000, $"1,000 measurements allocated {allocated} bytes");
         Assert.Contains("headscale_derp_test_frames_total{status=\"ok\",type=\"delta\"} 1002", await ScrapeAsync(exported.Registry));
+    }
+
+    [Fact]
+    public async Task Kestrels_memory_pool_is_exported_under_its_own_names()
+    {
+        using var exported = new ExportedMeter("Microsoft.AspNetCore.MemoryPool");
+        var kestrel = new KeyValuePair<string, object?>("aspnetcore.memory_pool.owner", "kestrel");
+        exported.Meter.CreateUpDownCounter<long>("aspnetcore.memory_pool.pooled", "By").Add(4096, kestrel);
+        exported.Meter.CreateCounter<long>("aspnetcore.memory_pool.allocated", "By").Add(8192, kestrel);
+
+        var text = await ScrapeAsync(exported.Registry);
+
+        Assert.Contains("# TYPE aspnetcore_memory_pool_pooled_bytes gauge", text);
+        Assert.Contains("aspnetcore_memory_pool_pooled_bytes{aspnetcore_memory_pool_owner=\"kestrel\"} 4096", text);
+        Assert.Contains("aspnetcore_memory_pool_allocated_bytes_total{aspnetcore_memory_pool_owner=\"kestrel\"} 8192", text);
     }
 
     [Fact]
