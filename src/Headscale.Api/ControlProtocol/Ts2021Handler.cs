@@ -1,11 +1,11 @@
 using System.IO.Pipelines;
-using Microsoft.AspNetCore.Connections.Features;
 using System.Net;
 using System.Net.WebSockets;
 using Headscale.Api.ControlProtocol.InnerHttp2;
 using Headscale.Protocol.Crypto;
 using Headscale.Protocol.Keys;
 using Headscale.Protocol.Noise;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
