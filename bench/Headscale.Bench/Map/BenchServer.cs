@@ -139,9 +139,9 @@ internal sealed class BenchServer : IAsyncDisposable
     public Task<long> ReadGcCommittedBytesAsync(CancellationToken cancellationToken) =>
         ReadMetricAsync("dotnet_gc_committed_bytes ", cancellationToken);
 
-    /// <summary>Bytes Kestrel's block pool holds for reuse (<c>aspnetcore_memory_pool_pooled_bytes</c>); -1 if not readable.</summary>
-    public Task<long> ReadKestrelPooledBytesAsync(CancellationToken cancellationToken) =>
-        ReadMetricAsync("aspnetcore_memory_pool_pooled_bytes{aspnetcore_memory_pool_owner=\"kestrel\"} ", cancellationToken);
+    /// <summary>Connection buffers the transport's pool holds for reuse (<c>headscale_transport_pool_free_bytes</c>); -1 if not readable.</summary>
+    public Task<long> ReadTransportPoolFreeBytesAsync(CancellationToken cancellationToken) =>
+        ReadMetricAsync("headscale_transport_pool_free_bytes ", cancellationToken);
 
     private async Task<long> ReadMetricAsync(string prefix, CancellationToken cancellationToken)
     {

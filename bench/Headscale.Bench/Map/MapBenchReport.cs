@@ -48,8 +48,8 @@ internal sealed class MapBenchReport(int nodes)
 
     public long GcCommittedWithSessions { get; set; } = -1;
 
-    /// <summary>What Kestrel's block pool kept for reuse at the same point (blocks a burst needed, until evicted).</summary>
-    public long KestrelPoolWithSessions { get; set; } = -1;
+    /// <summary>What the transport's buffer pool kept for reuse at the same point (what it has not trimmed yet).</summary>
+    public long TransportPoolWithSessions { get; set; } = -1;
 
     public long HeapAfterRegistration { get; set; } = -1;
 
@@ -115,10 +115,10 @@ internal sealed class MapBenchReport(int nodes)
                     $"{Mib(GcCommittedAtStart)} / {Mib(GcCommittedWithSessions)} MiB / {(GcCommittedWithSessions - GcCommittedAtStart) / 1024.0 / nodes:F1} KiB");
             }
 
-            if (KestrelPoolWithSessions >= 0)
+            if (TransportPoolWithSessions >= 0)
             {
-                Row("of the live heap: free blocks kept by Kestrel's pool, all / per idle session",
-                    $"{Mib(KestrelPoolWithSessions)} MiB / {KestrelPoolWithSessions / 1024.0 / nodes:F1} KiB");
+                Row("of the live heap: free connection buffers kept by the transport's pool, all / per idle session",
+                    $"{Mib(TransportPoolWithSessions)} MiB / {TransportPoolWithSessions / 1024.0 / nodes:F1} KiB");
             }
         }
 

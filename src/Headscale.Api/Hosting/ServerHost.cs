@@ -62,6 +62,11 @@ public static class ServerHost
         builder.Services.AddHostedService<SighupPolicyReload>();
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => ConfigureListeners(kestrel, config));
+        // After Kestrel's registration, so the socket transport takes this one (decision 0908).
+        builder.Services.AddSingleton(services => new TrimmingMemoryPoolFactory(
+            services.GetRequiredService<TimeProvider>(), TrimmingMemoryPoolFactory.DefaultTrimInterval));
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(
+            services => services.GetRequiredService<TrimmingMemoryPoolFactory>());
         builder.Services.AddSingleton(new MapSessionOptions(
             config.Tuning.NodeMapSessionBufferedChannelSize,
             config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval));
