@@ -28,14 +28,15 @@ public sealed class GrpcGatewayJsonMiddleware(RequestDelegate next)
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public async Task InvokeAsync(HttpContext context)
+    // Not async on the way through: a long-lived request (a map stream) would keep this frame for its whole life.
+    public Task InvokeAsync(HttpContext context)
     {
         var transcoded = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
-        if (transcoded is null)
-        {
-            await next(context);
-            return;
-        }
+        return transcoded is null ? next(context) : TranscodeAsync(context, transcoded);
+    }
+
+    private async Task TranscodeAsync(HttpContext context, GrpcJsonTranscodingMetadata transcoded)
+    {
 
         if (transcoded.HttpRule.Body.Length > 0
             && context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)

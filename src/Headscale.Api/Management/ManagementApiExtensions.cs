@@ -21,6 +21,9 @@ public static class ManagementApiExtensions
 {
     public const string OpenApiDocumentPath = "/swagger/v1/openapiv2.json";
 
+    /// <summary>Where the Swagger UI is served (<c>/swagger</c>).</summary>
+    public const string SwaggerRoutePrefix = "swagger";
+
     private const string RestPrefix = ManagementAuthenticationMiddleware.RestPathPrefix;
 
     private static readonly Lazy<byte[]> OpenApiDocument = new(() =>
@@ -75,12 +78,15 @@ public static class ManagementApiExtensions
         app.MapGet(OpenApiDocumentPath, () => Results.Bytes(OpenApiDocument.Value, "application/json"));
         // Headscale's browsable API documentation at /swagger, over the same document (no key needed to read it;
         // trying a call needs one, entered with the page's Authorize button).
-        app.UseSwaggerUI(options =>
-        {
-            options.RoutePrefix = "swagger";
-            options.SwaggerEndpoint(OpenApiDocumentPath, "headscale.v1");
-            options.DocumentTitle = "headscale API";
-        });
+        // In a branch: the UI's middleware is async and would stay on the stack of every long-lived request (map streams).
+        app.UseWhen(
+            static context => context.Request.Path.StartsWithSegments("/" + SwaggerRoutePrefix, StringComparison.OrdinalIgnoreCase),
+            static branch => branch.UseSwaggerUI(options =>
+            {
+                options.RoutePrefix = SwaggerRoutePrefix;
+                options.SwaggerEndpoint(OpenApiDocumentPath, "headscale.v1");
+                options.DocumentTitle = "headscale API";
+            }));
         // grpc-gateway answers unrouted API requests with a gRPC-status body, not an empty 404/405.
         app.MapFallback(RestPrefix + "/{**rest}", (HttpRequest request) => UnmatchedRestRoute.Answer(request));
         return app;

@@ -31,7 +31,8 @@ public sealed partial class ManagementAuthenticationMiddleware(
     public const string RestPathPrefix = "/api/v1";
     public const string GrpcPathPrefix = "/headscale.v1.HeadscaleService";
 
-    public async Task InvokeAsync(HttpContext context)
+    // Not async on the way through: a long-lived request (a map stream) would keep this frame for its whole life.
+    public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
         // Routing matches paths case-insensitively, so the prefix checks must too; the endpoint
@@ -41,10 +42,14 @@ public sealed partial class ManagementAuthenticationMiddleware(
         var isRest = !isGrpc && (path.StartsWithSegments(RestPathPrefix, StringComparison.OrdinalIgnoreCase) || IsServiceEndpoint(context));
         if ((!isRest && !isGrpc) || context.Features.Get<ILocalManagementConnectionFeature>() is not null)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
+        return AuthenticateAsync(context, path, isGrpc);
+    }
+
+    private async Task AuthenticateAsync(HttpContext context, PathString path, bool isGrpc)
+    {
         var check = await authenticator.CheckAsync(context.Request.Headers.Authorization, context.RequestAborted);
         if (check == ApiKeyCheck.Valid)
         {
