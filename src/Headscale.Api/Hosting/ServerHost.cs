@@ -241,13 +241,17 @@ public static class ServerHost
         return next(context);
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, LogConfig log)
+    internal static void ConfigureLogging(ILoggingBuilder logging, LogConfig log)
     {
         logging.ClearProviders();
         logging.SetMinimumLevel(log.Level);
         // Kestrel and routing chatter at Information is noise for operators.
         logging.AddFilter("Microsoft.AspNetCore", log.Level > LogLevel.Warning ? log.Level : LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", log.Level);
+        // Hosting's own request start/finish lines repeat ours (RequestLoggingMiddleware). While its logger is enabled
+        // at any level, every request also gets an Activity and a log scope that live as long as the request does: two
+        // per node for hours (the ts2021 connection and its map stream).
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Singleton managers and proxies report every hand-over step at Information; membership changes
         // (Akka.Cluster) stay visible.
         logging.AddFilter("Akka.Cluster.Tools.Singleton", log.Level > LogLevel.Warning ? log.Level : LogLevel.Warning);
