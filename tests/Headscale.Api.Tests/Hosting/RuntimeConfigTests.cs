@@ -28,4 +28,11 @@ public sealed class RuntimeConfigTests
     {
         Assert.True(ConfigProperties().GetProperty("System.GC.Server").GetBoolean());
     }
+
+    [Fact]
+    public void The_collector_conserves_memory_at_its_highest_level()
+    {
+        var level = ConfigProperties().GetProperty("System.GC.ConserveMemory");
+        Assert.Equal(9, level.ValueKind == JsonValueKind.Number ? level.GetInt32() : int.Parse(level.GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
