@@ -139,6 +139,25 @@ internal sealed class BenchServer : IAsyncDisposable
     public Task<long> ReadGcCommittedBytesAsync(CancellationToken cancellationToken) =>
         ReadMetricAsync("dotnet_gc_committed_bytes ", cancellationToken);
 
+    /// <summary>
+    /// The collector's heap and the free space in it per generation (gen0, gen1, gen2, loh, poh) as of its last collection
+    /// (<c>dotnet_gc_heap_size_bytes</c>, <c>dotnet_gc_heap_fragmentation_bytes</c>); -1 where not readable.
+    /// </summary>
+    public async Task<(string Generation, long Size, long Fragmentation)[]> ReadHeapByGenerationAsync(CancellationToken cancellationToken)
+    {
+        string[] generations = ["gen0", "gen1", "gen2", "loh", "poh"];
+        var result = new (string, long, long)[generations.Length];
+        for (var i = 0; i < generations.Length; i++)
+        {
+            var label = $"{{gc_heap_generation=\"{generations[i]}\"}} ";
+            result[i] = (generations[i],
+                await ReadMetricAsync("dotnet_gc_heap_size_bytes" + label, cancellationToken),
+                await ReadMetricAsync("dotnet_gc_heap_fragmentation_bytes" + label, cancellationToken));
+        }
+
+        return result;
+    }
+
     /// <summary>Connection buffers the transport's pool holds for reuse (<c>headscale_transport_pool_free_bytes</c>); -1 if not readable.</summary>
     public Task<long> ReadTransportPoolFreeBytesAsync(CancellationToken cancellationToken) =>
         ReadMetricAsync("headscale_transport_pool_free_bytes ", cancellationToken);

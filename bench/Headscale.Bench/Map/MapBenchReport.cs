@@ -51,6 +51,9 @@ internal sealed class MapBenchReport(int nodes)
     /// <summary>What the transport's buffer pool kept for reuse at the same point (what it has not trimmed yet).</summary>
     public long TransportPoolWithSessions { get; set; } = -1;
 
+    /// <summary>After the forced collection with sessions: heap and free space in it per generation.</summary>
+    public (string Generation, long Size, long Fragmentation)[] HeapByGenerationWithSessions { get; set; } = [];
+
     public long HeapAfterRegistration { get; set; } = -1;
 
     public long HeapWithSessions { get; set; } = -1;
@@ -113,6 +116,12 @@ internal sealed class MapBenchReport(int nodes)
             {
                 Row("after a forced full collection: GC committed at start / with sessions / per idle session",
                     $"{Mib(GcCommittedAtStart)} / {Mib(GcCommittedWithSessions)} MiB / {(GcCommittedWithSessions - GcCommittedAtStart) / 1024.0 / nodes:F1} KiB");
+            }
+
+            if (HeapByGenerationWithSessions.Any(static g => g.Size >= 0))
+            {
+                Row("after a forced full collection: heap / free space in it per generation",
+                    string.Join(", ", HeapByGenerationWithSessions.Select(static g => $"{g.Generation} {Mib(g.Size)} / {Mib(g.Fragmentation)} MiB")));
             }
 
             if (TransportPoolWithSessions >= 0)

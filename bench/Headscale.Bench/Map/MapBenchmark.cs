@@ -139,6 +139,7 @@ internal static class MapBenchmark
         report.RssWithSessionsCollected = server.ReadRssBytes();
         report.LiveHeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);
         report.GcCommittedWithSessions = await server.ReadGcCommittedBytesAsync(cancellationToken);
+        report.HeapByGenerationWithSessions = await server.ReadHeapByGenerationAsync(cancellationToken);
         report.TransportPoolWithSessions = await server.ReadTransportPoolFreeBytesAsync(cancellationToken);
         report.LostSessions = sessions.Count(s => s.Error is not null);
         if (report.LostSessions > 0)
