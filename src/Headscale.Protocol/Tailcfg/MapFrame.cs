@@ -74,8 +74,7 @@ public readonly struct MapFrame
             throw new InvalidOperationException("an empty MapFrame has nothing to write");
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(writer.GetSpan(4), (uint)(Length - 4));
-        writer.Advance(4);
+        WritePrefix(writer);
         foreach (var part in _parts)
         {
             writer.Write(part);
@@ -98,8 +97,7 @@ public readonly struct MapFrame
             return;
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(writer.GetSpan(4), (uint)(Length - 4));
-        writer.Advance(4);
+        WritePrefix(writer);
         var unflushed = 4;
         foreach (var part in _parts)
         {
@@ -117,6 +115,12 @@ public readonly struct MapFrame
                 unflushed = 0;
             }
         }
+    }
+
+    private void WritePrefix(IBufferWriter<byte> writer)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(writer.GetSpan(4), (uint)(Length - 4));
+        writer.Advance(4);
     }
 
     /// <summary>The frame as one array (tests and tools; the server writes the pieces).</summary>

@@ -49,6 +49,19 @@ public sealed class MapFrameWriteTests
         Assert.Equal(90_004, writer.Written.Length);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task A_slice_size_that_is_not_positive_is_refused_before_anything_is_written(int flushEvery)
+    {
+        var writer = new RecordingWriter();
+
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Frame(parts: 3, partSize: 1000).WriteToAsync(writer, flushEvery, Ct).AsTask());
+
+        Assert.Equal("flushEvery", refused.ParamName);
+        Assert.Empty(writer.Written);
+    }
+
     /// <summary>Keeps what is written and the size of each flushed slice; can play a reader that goes away.</summary>
     private sealed class RecordingWriter : PipeWriter
     {
