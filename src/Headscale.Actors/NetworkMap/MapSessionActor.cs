@@ -31,7 +31,6 @@ public sealed class MapSessionEndedException(string reason, bool nodeMissing) : 
 /// </summary>
 public sealed class MapSessionActor : ReceiveActor, IWithTimers
 {
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _nodeId;
     private readonly IActorRef _networkMap;
     private readonly ChannelWriter<MapFrame> _output;
@@ -41,6 +40,11 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
     private bool _behind;
     private long _lastWriteTicks;
     private TimeSpan _armedInterval;
+
+    // Made on first use: most of these actors never log, and a logger holds its own copy of the actor's path.
+    private ILoggingAdapter? _logger;
+
+    private ILoggingAdapter Logger => _logger ??= Context.GetLogger();
 
     public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<MapFrame> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
@@ -138,7 +142,7 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
         HeadscaleMetrics.RecordMapResponse(kind, frame.Length, delivered);
         if (!delivered)
         {
-            _log.Info("map session of node {NodeId} fell behind; it skips deltas until the client drains its stream, then gets a full map", _nodeId);
+            Logger.Info("map session of node {NodeId} fell behind; it skips deltas until the client drains its stream, then gets a full map", _nodeId);
             _behind = true;
             _output.WaitToWriteAsync().AsTask().PipeTo(Self, success: open => new CanWrite(open), failure: _ => new CanWrite(false));
             return;

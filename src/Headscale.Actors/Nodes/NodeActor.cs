@@ -24,11 +24,15 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
 
     private const string EphemeralTimerKey = "ephemeral-cleanup";
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _entityId;
     private readonly Akka.Hosting.IActorRegistry _actors;
     private readonly TimeSpan _ephemeralTimeout;
     private NodeState _state = NodeState.Unregistered;
+
+    // Made on first use: most of these actors never log, and a logger holds its own copy of the actor's path.
+    private ILoggingAdapter? _logger;
+
+    private ILoggingAdapter Logger => _logger ??= Context.GetLogger();
 
     public NodeActor(string entityId, Akka.Hosting.IActorRegistry actors, TimeSpan ephemeralTimeout)
     {
@@ -119,7 +123,7 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
         }
 
         var now = DateTimeOffset.UtcNow;
-        _log.Info("deleting ephemeral node {NodeId} after {Timeout} without a connection", node.Id, _ephemeralTimeout);
+        Logger.Info("deleting ephemeral node {NodeId} after {Timeout} without a connection", node.Id, _ephemeralTimeout);
         var timeout = _ephemeralTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture);
         Handle(new DeleteNode(node.Id, now, Cause.System($"ephemeral node inactive for {timeout}s")), ActorRefs.Nobody);
     }
