@@ -1,0 +1,108 @@
+using Headscale.Api.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+using Sample = Headscale.Api.Hosting.MemoryReclaimer.MemorySample;
+
+namespace Headscale.Api.Tests.Hosting;
+
+public sealed class MemoryReclaimerTests
+{
+    private const long MiB = 1L << 20;
+    private static readonly TimeSpan LongAgo = TimeSpan.FromHours(1);
+
+    [Fact]
+    public void A_quiet_server_whose_collector_grew_by_half_reclaims()
+    {
+        var previous = new Sample(420 * MiB, 350 * MiB, 10_000 * MiB);
+        var now = previous with { AllocatedBytes = previous.AllocatedBytes + (10 * MiB) };
+
+        Assert.True(MemoryReclaimer.ShouldReclaim(previous, now, baselineCommittedBytes: 200 * MiB, LongAgo));
+    }
+
+    [Fact]
+    public void A_server_still_allocating_fast_does_not_reclaim_mid_storm()
+    {
+        var previous = new Sample(420 * MiB, 350 * MiB, 10_000 * MiB);
+        var now = previous with { AllocatedBytes = previous.AllocatedBytes + MemoryReclaimer.QuietAllocationBytes };
+
+        Assert.False(MemoryReclaimer.ShouldReclaim(previous, now, baselineCommittedBytes: 200 * MiB, LongAgo));
+    }
+
+    [Theory]
+    [InlineData(250, 200)] // grew 50 MiB: under the 64 MiB floor
+    [InlineData(1_400, 1_000)] // grew 400 MiB from 1 GiB: under half
+    public void Growth_too_small_to_be_worth_a_pause_is_kept(long committedMiB, long baselineMiB)
+    {
+        var sample = new Sample(committedMiB * MiB, committedMiB * MiB, 0);
+
+        Assert.False(MemoryReclaimer.ShouldReclaim(sample, sample, baselineMiB * MiB, LongAgo));
+    }
+
+    [Fact]
+    public void At_most_one_reclaim_per_spacing()
+    {
+        var sample = new Sample(420 * MiB, 200 * MiB, 0);
+
+        Assert.False(MemoryReclaimer.ShouldReclaim(sample, sample, 200 * MiB, MemoryReclaimer.MinimumSpacing - TimeSpan.FromSeconds(1)));
+        Assert.True(MemoryReclaimer.ShouldReclaim(sample, sample, 200 * MiB, MemoryReclaimer.MinimumSpacing));
+    }
+
+    [Fact]
+    public async Task The_service_collects_once_when_quiet_and_not_again_within_the_spacing()
+    {
+        var collected = 0;
+        var checks = 0;
+        var enoughChecks = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var reclaimer = new MemoryReclaimer(
+            NullLogger<MemoryReclaimer>.Instance,
+            TimeProvider.System,
+            TimeSpan.FromMilliseconds(10),
+            () =>
+            {
+                var n = Interlocked.Increment(ref checks);
+                if (n >= 20)
+                {
+                    enoughChecks.TrySetResult();
+                }
+
+                // Started at 200 MiB; then a storm left 420 MiB committed.
+                return new Sample(n == 1 ? 200 * MiB : 420 * MiB, 200 * MiB, 0);
+            },
+            () => Interlocked.Increment(ref collected));
+
+        await reclaimer.StartAsync(TestContext.Current.CancellationToken);
+        await enoughChecks.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await reclaimer.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, collected);
+    }
+
+    [Fact]
+    public async Task The_service_does_not_collect_while_the_server_keeps_allocating()
+    {
+        var collected = 0;
+        var checks = 0;
+        var enoughChecks = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var reclaimer = new MemoryReclaimer(
+            NullLogger<MemoryReclaimer>.Instance,
+            TimeProvider.System,
+            TimeSpan.FromMilliseconds(10),
+            () =>
+            {
+                var n = Interlocked.Increment(ref checks);
+                if (n >= 20)
+                {
+                    enoughChecks.TrySetResult();
+                }
+
+                return new Sample(n == 1 ? 200 * MiB : 420 * MiB, 200 * MiB, n * MemoryReclaimer.QuietAllocationBytes);
+            },
+            () => Interlocked.Increment(ref collected));
+
+        await reclaimer.StartAsync(TestContext.Current.CancellationToken);
+        await enoughChecks.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await reclaimer.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, collected);
+    }
+}
