@@ -32,6 +32,7 @@ public static class NetworkMapHostingExtensions
     /// </summary>
     public static AkkaConfigurationBuilder WithNetworkMap(this AkkaConfigurationBuilder builder, HeadscaleActorsOptions options) =>
         builder
+            .AddHocon(Dispatch.CompactMailboxes.Hocon, HoconAddMode.Prepend)
             .WithDistributedPubSub(string.Empty)
             .WithActors((system, registry, resolver) =>
             {

@@ -46,6 +46,10 @@ public sealed class MapSessionActor : ReceiveActor, IWithTimers
 
     private ILoggingAdapter Logger => _logger ??= Context.GetLogger();
 
+    /// <summary>A session in a compact mailbox (<see cref="Dispatch.CompactMailboxes"/>, defined by <c>WithNetworkMap</c>): one per connected node, idle between changes.</summary>
+    public static Props Props(long nodeId, IActorRef networkMap, ChannelWriter<MapFrame> output, bool zstd, Func<TimeSpan> keepAliveInterval) =>
+        Akka.Actor.Props.Create(() => new MapSessionActor(nodeId, networkMap, output, zstd, keepAliveInterval)).WithMailbox(Dispatch.CompactMailboxes.Unbounded);
+
     public MapSessionActor(long nodeId, IActorRef networkMap, ChannelWriter<MapFrame> output, bool zstd, Func<TimeSpan> keepAliveInterval)
     {
         _nodeId = nodeId;

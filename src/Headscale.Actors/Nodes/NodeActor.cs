@@ -58,8 +58,9 @@ public sealed class NodeActor : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="actors">Where the node registry proxy is found (resolved when needed: the registry starts after the shard region).</param>
+    /// <remarks>In a compact mailbox (<see cref="Dispatch.CompactMailboxes"/>, defined by <c>WithNodeEntities</c>): one per node, nearly always idle.</remarks>
     public static Props Props(string entityId, Akka.Hosting.IActorRegistry actors, TimeSpan ephemeralTimeout) =>
-        Akka.Actor.Props.Create(() => new NodeActor(entityId, actors, ephemeralTimeout));
+        Akka.Actor.Props.Create(() => new NodeActor(entityId, actors, ephemeralTimeout)).WithMailbox(Dispatch.CompactMailboxes.Deque);
 
     private void Handle(INodeCommand command, IActorRef replyTo)
     {

@@ -58,7 +58,7 @@ public static class NodeLifecycleHostingExtensions
     /// (ephemeral cleanup is re-armed by the registry after a restart).
     /// </summary>
     public static AkkaConfigurationBuilder WithNodeEntities(this AkkaConfigurationBuilder builder, DomainSettings settings) =>
-        builder.WithShardRegion<NodeShard>(
+        builder.AddHocon(Dispatch.CompactMailboxes.Hocon, HoconAddMode.Prepend).WithShardRegion<NodeShard>(
             NodeTypeName,
             (_, registry) => entityId => NodeActor.Props(entityId, registry, settings.EphemeralInactivityTimeout),
             new NodeMessageExtractor(),

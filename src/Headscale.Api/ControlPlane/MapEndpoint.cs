@@ -109,7 +109,7 @@ public static partial class MapEndpoint
         });
         var map = await networkMap.GetAsync(aborted);
         var system = context.RequestServices.GetRequiredService<ActorSystem>();
-        var session = system.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval)));
+        var session = system.ActorOf(MapSessionActor.Props(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval));
         var started = false;
         try
         {

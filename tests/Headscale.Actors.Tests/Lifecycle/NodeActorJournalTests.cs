@@ -8,7 +8,7 @@ using static Headscale.Actors.Nodes.Messages.NodeCommands;
 namespace Headscale.Actors.Tests.Lifecycle;
 
 /// <summary>One node entity on the in-memory journal: new commands persist, bad ones write nothing, and recovery restores it all.</summary>
-public sealed class NodeActorJournalTests : Akka.TestKit.Xunit.TestKit
+public sealed class NodeActorJournalTests() : Akka.TestKit.Xunit.TestKit(Headscale.Actors.Dispatch.CompactMailboxes.Hocon)
 {
     private static readonly DateTimeOffset At = new(2026, 4, 5, 6, 7, 8, TimeSpan.Zero);
     private static readonly Cause Cli = Cause.Cli("test");

@@ -8,7 +8,7 @@ using static Headscale.Actors.NetworkMap.NetworkMapCommands;
 
 namespace Headscale.Actors.Tests.NetworkMap;
 
-public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
+public sealed class MapSessionTests() : Akka.TestKit.Xunit.TestKit(Headscale.Actors.Dispatch.CompactMailboxes.Hocon)
 {
     private static readonly MapSettings Settings = new("tail.example.com", """{"Regions":{}}"""u8.ToArray(), new DnsConfig { Proxied = true }, DisableLogTail: true);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
@@ -33,7 +33,7 @@ public sealed class MapSessionTests : Akka.TestKit.Xunit.TestKit
     {
         var channel = Channel.CreateBounded<MapFrame>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         var interval = keepAlive ?? TimeSpan.FromMinutes(5);
-        var session = Sys.ActorOf(Props.Create(() => new MapSessionActor(nodeId, map, channel.Writer, zstd, () => interval)));
+        var session = Sys.ActorOf(MapSessionActor.Props(nodeId, map, channel.Writer, zstd, () => interval));
         return (session, channel.Reader);
     }
 

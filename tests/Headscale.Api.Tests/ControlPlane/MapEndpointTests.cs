@@ -42,7 +42,8 @@ public sealed class MapEndpointTests : IAsyncLifetime
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1));
         builder.Services.AddSingleton<IMapNodeDirectory>(_directory);
         builder.Services.AddSingleton(new MapSessionOptions(8, () => TimeSpan.FromMinutes(5)));
-        builder.Services.AddAkka("map-endpoint-test", b => b.WithActors((system, registry) =>
+        // The sessions' mailbox is defined by WithNetworkMap in the server; this host wires the map by hand.
+        builder.Services.AddAkka("map-endpoint-test", b => b.AddHocon(Headscale.Actors.Dispatch.CompactMailboxes.Hocon, HoconAddMode.Prepend).WithActors((system, registry) =>
         {
             var settings = new MapSettings("tail.example.com", """{"Regions":{}}"""u8.ToArray(), new DnsConfig { Proxied = true }, true);
             registry.Register<NetworkMapRegistryKey>(system.ActorOf(Props.Create(() => new NetworkMapActor(settings, AllowAllPolicy.Instance, TimeProvider.System, TimeSpan.FromMilliseconds(100)))));
