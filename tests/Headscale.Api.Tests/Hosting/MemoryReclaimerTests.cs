@@ -50,35 +50,23 @@ public sealed class MemoryReclaimerTests
     [Fact]
     public async Task The_service_collects_once_when_quiet_and_not_again_within_the_spacing()
     {
-        var collected = 0;
-        var checks = 0;
-        var enoughChecks = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var reclaimer = new MemoryReclaimer(
-            NullLogger<MemoryReclaimer>.Instance,
-            TimeProvider.System,
-            TimeSpan.FromMilliseconds(10),
-            () =>
-            {
-                var n = Interlocked.Increment(ref checks);
-                if (n >= 20)
-                {
-                    enoughChecks.TrySetResult();
-                }
-
-                // Started at 200 MiB; then a storm left 420 MiB committed.
-                return new Sample(n == 1 ? 200 * MiB : 420 * MiB, 200 * MiB, 0);
-            },
-            () => Interlocked.Increment(ref collected));
-
-        await reclaimer.StartAsync(TestContext.Current.CancellationToken);
-        await enoughChecks.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        await reclaimer.StopAsync(TestContext.Current.CancellationToken);
+        // Started at 200 MiB; then a storm left 420 MiB committed, and nothing more is allocated.
+        var collected = await CollectionsOverTwentyChecksAsync(check => new Sample(check == 1 ? 200 * MiB : 420 * MiB, 200 * MiB, 0));
 
         Assert.Equal(1, collected);
     }
 
     [Fact]
     public async Task The_service_does_not_collect_while_the_server_keeps_allocating()
+    {
+        var collected = await CollectionsOverTwentyChecksAsync(
+            check => new Sample(check == 1 ? 200 * MiB : 420 * MiB, 200 * MiB, check * MemoryReclaimer.QuietAllocationBytes));
+
+        Assert.Equal(0, collected);
+    }
+
+    /// <summary>Runs the service on a 10 ms interval with the given samples (by check number) until 20 checks have run.</summary>
+    private static async Task<int> CollectionsOverTwentyChecksAsync(Func<int, Sample> sampleAt)
     {
         var collected = 0;
         var checks = 0;
@@ -89,20 +77,19 @@ public sealed class MemoryReclaimerTests
             TimeSpan.FromMilliseconds(10),
             () =>
             {
-                var n = Interlocked.Increment(ref checks);
-                if (n >= 20)
+                var check = Interlocked.Increment(ref checks);
+                if (check >= 20)
                 {
                     enoughChecks.TrySetResult();
                 }
 
-                return new Sample(n == 1 ? 200 * MiB : 420 * MiB, 200 * MiB, n * MemoryReclaimer.QuietAllocationBytes);
+                return sampleAt(check);
             },
             () => Interlocked.Increment(ref collected));
 
         await reclaimer.StartAsync(TestContext.Current.CancellationToken);
         await enoughChecks.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await reclaimer.StopAsync(TestContext.Current.CancellationToken);
-
-        Assert.Equal(0, collected);
+        return Volatile.Read(ref collected);
     }
 }
