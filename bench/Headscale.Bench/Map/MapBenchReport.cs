@@ -51,6 +51,12 @@ internal sealed class MapBenchReport(int nodes)
     /// <summary>What the transport's buffer pool kept for reuse at the same point (what it has not trimmed yet).</summary>
     public long TransportPoolWithSessions { get; set; } = -1;
 
+    public ResidentMemory? ResidentAtStart { get; set; }
+
+    public ResidentMemory? ResidentAfterRegistration { get; set; }
+
+    public ResidentMemory? ResidentWithSessions { get; set; }
+
     /// <summary>After the forced collection with sessions: heap and free space in it per generation.</summary>
     public (string Generation, long Size, long Fragmentation)[] HeapByGenerationWithSessions { get; set; } = [];
 
@@ -97,6 +103,14 @@ internal sealed class MapBenchReport(int nodes)
         {
             Row("B1 RSS per idle session, all in (vs start; goal <= 24 KiB)", $"{(RssWithSessions - RssAtStart) / 1024.0 / nodes:F1} KiB");
             Row("B1 RSS per map stream only (vs after registration)", $"{(RssWithSessions - RssAfterRegistration) / 1024.0 / nodes:F1} KiB");
+        }
+
+        if (ResidentAtStart is { } atStart && ResidentAfterRegistration is { } registered && ResidentWithSessions is { } withSessions)
+        {
+            string Three(Func<ResidentMemory, long> part) => $"{Mib(part(atStart))} / {Mib(part(registered))} / {Mib(part(withSessions))} MiB";
+            Row("RSS by mapping at start / after registration / with sessions (smaps)",
+                $"anonymous (GC regions, stacks) {Three(static m => m.AnonymousBytes)}, native heap {Three(static m => m.NativeHeapBytes)}, "
+                + $"jitted code {Three(static m => m.JittedCodeBytes)}, assemblies {Three(static m => m.AssemblyBytes)}, other files {Three(static m => m.OtherFileBytes)}");
         }
 
         if (HeapAtStart >= 0 && HeapWithSessions >= 0)

@@ -94,6 +94,7 @@ internal static class MapBenchmark
         var serverKey = await Ts2021Client.FetchServerKeyAsync(http, server.Url,
             ControlNode.DefaultCapabilityVersion, cancellationToken);
         report.RssAtStart = server.ReadRssBytes();
+        report.ResidentAtStart = ResidentMemory.Read(server.ProcessId);
         report.HeapAtStart = await server.ReadManagedHeapBytesAsync(cancellationToken);
         await server.CollectGarbageAsync(cancellationToken);
         report.RssAtStartCollected = server.ReadRssBytes();
@@ -115,6 +116,7 @@ internal static class MapBenchmark
             await Parallel.ForEachAsync(sessions, parallel, (s, ct) => new ValueTask(s.RegisterAsync(key, ct)));
             report.Registration = (clock.Elapsed, server.ReadCpuTime() - cpu);
             report.RssAfterRegistration = server.ReadRssBytes();
+            report.ResidentAfterRegistration = ResidentMemory.Read(server.ProcessId);
             report.HeapAfterRegistration = await server.ReadManagedHeapBytesAsync(cancellationToken);
             Console.WriteLine($"registered {settings.Nodes} nodes in {clock.Elapsed.TotalSeconds:F1} s");
 
@@ -134,6 +136,7 @@ internal static class MapBenchmark
         await Task.Delay(settings.IdleWait, cancellationToken);
         report.IdleCpu = (settings.IdleWait, server.ReadCpuTime() - idleCpu);
         report.RssWithSessions = server.ReadRssBytes();
+        report.ResidentWithSessions = ResidentMemory.Read(server.ProcessId);
         report.HeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);
         await server.CollectGarbageAsync(cancellationToken);
         report.RssWithSessionsCollected = server.ReadRssBytes();
