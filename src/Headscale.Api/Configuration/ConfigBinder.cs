@@ -76,6 +76,7 @@ public static class ConfigBinder
             MapKeepAliveInterval = r.Has("tuning.map_keepalive_interval")
                 ? r.Duration("tuning.map_keepalive_interval", TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(110))
                 : null,
+            MemoryReclaim = r.Bool("tuning.memory_reclaim", true),
         };
         var cluster = new ClusterSettings
         {

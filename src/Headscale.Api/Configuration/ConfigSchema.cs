@@ -125,6 +125,7 @@ public static class ConfigSchema
         ["tuning.register_cache_cleanup"] = ConfigKeyKind.Scalar,
         ["tuning.map_keepalive_interval"] = ConfigKeyKind.Scalar,
         ["tuning.map_coalesce_window"] = ConfigKeyKind.Scalar,
+        ["tuning.memory_reclaim"] = ConfigKeyKind.Scalar,
 
         ["cluster.hostname"] = ConfigKeyKind.Scalar,
         ["cluster.port"] = ConfigKeyKind.Scalar,

@@ -132,4 +132,10 @@ public sealed record TuningConfig
 
     /// <summary>Keep-alive interval of map streams; null: Headscale's 50 s plus up to 9 s of jitter.</summary>
     public TimeSpan? MapKeepAliveInterval { get; init; }
+
+    /// <summary>
+    /// Give the memory a storm grew back to the system once the server is quiet, with one aggressive (pausing)
+    /// collection at most every 2 minutes (decision 0910). Not a Headscale key.
+    /// </summary>
+    public bool MemoryReclaim { get; init; } = true;
 }

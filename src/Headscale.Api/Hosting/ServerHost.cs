@@ -67,7 +67,10 @@ public static class ServerHost
             services.GetRequiredService<TimeProvider>(), TrimmingMemoryPoolFactory.DefaultTrimInterval));
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(
             services => services.GetRequiredService<TrimmingMemoryPoolFactory>());
-        builder.Services.AddHostedService<MemoryReclaimer>();
+        if (config.Tuning.MemoryReclaim)
+        {
+            builder.Services.AddHostedService<MemoryReclaimer>();
+        }
         builder.Services.AddSingleton(new MapSessionOptions(
             config.Tuning.NodeMapSessionBufferedChannelSize,
             config.Tuning.MapKeepAliveInterval is { } keepAlive ? () => keepAlive : Headscale.Actors.NetworkMap.MapSessionActor.DefaultKeepAliveInterval));

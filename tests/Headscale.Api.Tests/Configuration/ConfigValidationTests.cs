@@ -28,6 +28,16 @@ public sealed class ConfigValidationTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(120), config.Node.EphemeralInactivityTimeout);
         Assert.Equal(PolicyMode.File, config.Policy.Mode);
         Assert.Equal(TimeSpan.FromMilliseconds(20), config.Tuning.MapCoalesceWindow);
+        Assert.True(config.Tuning.MemoryReclaim);
+    }
+
+    [Fact]
+    public void Giving_memory_back_after_a_storm_can_be_turned_off()
+    {
+        var (off, problems) = Bind("tuning:\n  memory_reclaim: false\n");
+
+        Assert.Empty(problems);
+        Assert.False(off!.Tuning.MemoryReclaim);
     }
 
     [Fact]
@@ -139,6 +149,7 @@ public sealed class ConfigValidationTests : IDisposable
     [InlineData("tuning:\n  map_coalesce_window: -5ms\n", "tuning.map_coalesce_window", "not a duration")]
     [InlineData("tuning:\n  map_coalesce_window: 2s\n", "tuning.map_coalesce_window", "must be from 0s to 1s")]
     [InlineData("tuning:\n  map_coalesce_window: soon\n", "tuning.map_coalesce_window", "not a duration")]
+    [InlineData("tuning:\n  memory_reclaim: sometimes\n", "tuning.memory_reclaim", "not a boolean")]
     public void Each_bad_value_is_named_by_its_key(string yaml, string key, string message)
     {
         var (config, problems) = Bind(yaml);
