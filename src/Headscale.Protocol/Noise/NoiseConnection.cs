@@ -101,6 +101,9 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
 
     public ulong RecordsReceived => _receiver.Counter;
 
+    /// <summary>Whether either direction holds its AEAD's native state now (none between batches); for tests.</summary>
+    internal bool HoldsCipherState => _sender.HoldsCipher || _receiver.HoldsCipher;
+
     private async Task ReceiveLoopAsync()
     {
         await Task.Yield();
@@ -135,6 +138,7 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
                 }
 
                 input.AdvanceTo(buffer.Start, buffer.End);
+                _receiver.Release();
                 if (decrypted)
                 {
                     var flush = await output.FlushAsync(_stop.Token);
@@ -284,6 +288,7 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
                 }
 
                 input.AdvanceTo(result.Buffer.End);
+                _sender.Release();
                 var flush = await output.FlushAsync(_stop.Token);
                 if (result.IsCompleted || flush.IsCompleted)
                 {
@@ -371,6 +376,7 @@ public sealed class NoiseConnection : IDuplexPipe, IAsyncDisposable
                 offset += size;
             }
 
+            sender.Release();
             Release(buffer);
         }
 

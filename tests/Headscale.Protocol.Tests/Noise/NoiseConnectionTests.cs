@@ -58,6 +58,26 @@ public sealed class NoiseConnectionTests
         Assert.Equal(records, pair.Client.RecordsReceived);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Between_batches_neither_side_holds_cipher_state(bool serverSealsOnFlush)
+    {
+        await using var pair = await ConnectionPair.CreateAsync(serverSealsOnFlush);
+        var data = RandomBytes(20_000);
+
+        var toServer = ReadExactlyAsync(pair.Server.Input, data.Length);
+        await pair.Client.Output.WriteAsync(data, Ct);
+        Assert.Equal(data, await toServer);
+        var toClient = ReadExactlyAsync(pair.Client.Input, data.Length);
+        await pair.Server.Output.WriteAsync(data, Ct);
+        Assert.Equal(data, await toClient);
+
+        // Each loop lets its AEAD go before it hands on what it sealed or opened, so by now all four have.
+        Assert.False(pair.Client.HoldsCipherState, "the client still holds cipher state");
+        Assert.False(pair.Server.HoldsCipherState, "the server still holds cipher state");
+    }
+
     [Fact]
     public async Task Completing_a_sealing_writer_sends_what_is_left_and_completes_the_transport()
     {
