@@ -47,7 +47,7 @@ public sealed class TrimmingMemoryPoolFactory : IMemoryPoolFactory<byte>, IDispo
     }
 
     /// <summary>The pools made and not yet disposed.</summary>
-    public IReadOnlyCollection<TrimmingMemoryPool> Pools => (IReadOnlyCollection<TrimmingMemoryPool>)_pools.Keys;
+    public IReadOnlyCollection<TrimmingMemoryPool> Pools => [.. _pools.Keys];
 
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
     {

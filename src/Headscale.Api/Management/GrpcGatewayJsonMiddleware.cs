@@ -37,7 +37,6 @@ public sealed class GrpcGatewayJsonMiddleware(RequestDelegate next)
 
     private async Task TranscodeAsync(HttpContext context, GrpcJsonTranscodingMetadata transcoded)
     {
-
         if (transcoded.HttpRule.Body.Length > 0
             && context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
         {

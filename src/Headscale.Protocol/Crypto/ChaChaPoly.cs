@@ -18,11 +18,7 @@ public sealed class ChaChaPoly : IDisposable
 
     public ChaChaPoly(ReadOnlySpan<byte> key)
     {
-        if (key.Length != KeySize)
-        {
-            throw new ArgumentException($"ChaCha20-Poly1305 key must be {KeySize} bytes, got {key.Length}.", nameof(key));
-        }
-
+        ThrowIfNotAKey(key);
         if (ChaCha20Poly1305.IsSupported)
         {
             _platform = new ChaCha20Poly1305(key);
@@ -31,6 +27,15 @@ public sealed class ChaChaPoly : IDisposable
         {
             _sodium = NSec.Cryptography.Key.Import(
                 NSec.Cryptography.AeadAlgorithm.ChaCha20Poly1305, key, NSec.Cryptography.KeyBlobFormat.RawSymmetricKey);
+        }
+    }
+
+    /// <summary>Refuses a key of the wrong size (for holders that keep a key to make the AEAD later).</summary>
+    public static void ThrowIfNotAKey(ReadOnlySpan<byte> key, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(key))] string? name = null)
+    {
+        if (key.Length != KeySize)
+        {
+            throw new ArgumentException($"ChaCha20-Poly1305 key must be {KeySize} bytes, got {key.Length}.", name);
         }
     }
 

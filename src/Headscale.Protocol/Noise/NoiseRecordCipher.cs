@@ -21,11 +21,7 @@ public sealed class NoiseRecordCipher : IDisposable
 
     public NoiseRecordCipher(ReadOnlySpan<byte> key)
     {
-        if (key.Length != ChaChaPoly.KeySize)
-        {
-            throw new ArgumentException($"ChaCha20-Poly1305 key must be {ChaChaPoly.KeySize} bytes, got {key.Length}.", nameof(key));
-        }
-
+        ChaChaPoly.ThrowIfNotAKey(key);
         _key = key.ToArray();
     }
 
