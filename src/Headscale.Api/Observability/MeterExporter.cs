@@ -13,7 +13,6 @@ namespace Headscale.Api.Observability;
 /// <item><c>Headscale</c>: the instrument name is the base name; <c>Headscale.Derp</c>: prefixed with <c>headscale_derp_</c>.</item>
 /// <item><c>System.Runtime</c>: a chosen few, renamed (<see cref="RuntimeNames"/>).</item>
 /// <item><c>Npgsql</c>: <c>db.client.*</c> becomes <c>headscale_db_*</c> (connection pool usage; <c>db.client.connection.count</c> is <c>headscale_db_connections</c>).</item>
-/// <item><c>Microsoft.AspNetCore.MemoryPool</c>: <c>aspnetcore.memory_pool.*</c> becomes <c>aspnetcore_memory_pool_*</c> (Kestrel's buffer pool: pooled, allocated, evicted, rented bytes).</item>
 /// </list>
 /// Counters get <c>_total</c>, <c>By</c> units <c>_bytes</c>, <c>s</c> units <c>_seconds</c>. Label
 /// names are the tag keys of an instrument's first measurement; later measurements are mapped onto
@@ -84,9 +83,6 @@ public sealed class MeterExporter : IDisposable
             "Npgsql" when instrument.Name == "db.client.connection.count" => "headscale_db_connections",
             "Npgsql" when instrument.Name.StartsWith("db.client.", StringComparison.Ordinal) =>
                 "headscale_db_" + Sanitize(instrument.Name["db.client.".Length..]),
-            // Kestrel's block pool: what it holds for reuse (it keeps what a burst needed until its idle eviction).
-            "Microsoft.AspNetCore.MemoryPool" when instrument.Name.StartsWith("aspnetcore.memory_pool.", StringComparison.Ordinal) =>
-                Sanitize(instrument.Name),
             _ => null,
         };
         if (baseName is null)
