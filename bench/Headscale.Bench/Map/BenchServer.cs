@@ -146,33 +146,38 @@ internal sealed class BenchServer : IAsyncDisposable
     public async Task<(string Generation, long Size, long Fragmentation)[]> ReadHeapByGenerationAsync(CancellationToken cancellationToken)
     {
         string[] generations = ["gen0", "gen1", "gen2", "loh", "poh"];
-        var result = new (string, long, long)[generations.Length];
-        for (var i = 0; i < generations.Length; i++)
+        var prefixes = generations.SelectMany(static g => new[]
         {
-            var label = $"{{gc_heap_generation=\"{generations[i]}\"}} ";
-            result[i] = (generations[i],
-                await ReadMetricAsync("dotnet_gc_heap_size_bytes" + label, cancellationToken),
-                await ReadMetricAsync("dotnet_gc_heap_fragmentation_bytes" + label, cancellationToken));
-        }
-
-        return result;
+            $"dotnet_gc_heap_size_bytes{{gc_heap_generation=\"{g}\"}} ",
+            $"dotnet_gc_heap_fragmentation_bytes{{gc_heap_generation=\"{g}\"}} ",
+        }).ToArray();
+        var values = await ReadMetricsAsync(prefixes, cancellationToken);
+        return generations.Select((g, i) => (g, values[2 * i], values[(2 * i) + 1])).ToArray();
     }
 
     /// <summary>Connection buffers the transport's pool holds for reuse (<c>headscale_transport_pool_free_bytes</c>); -1 if not readable.</summary>
     public Task<long> ReadTransportPoolFreeBytesAsync(CancellationToken cancellationToken) =>
         ReadMetricAsync("headscale_transport_pool_free_bytes ", cancellationToken);
 
-    private async Task<long> ReadMetricAsync(string prefix, CancellationToken cancellationToken)
+    private async Task<long> ReadMetricAsync(string prefix, CancellationToken cancellationToken) =>
+        (await ReadMetricsAsync([prefix], cancellationToken))[0];
+
+    /// <summary>One scrape; the value of the first line starting with each prefix, -1 where none does or the scrape failed.</summary>
+    private async Task<long[]> ReadMetricsAsync(string[] prefixes, CancellationToken cancellationToken)
     {
+        var values = prefixes.Select(static _ => -1L).ToArray();
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var text = await http.GetStringAsync(MetricsUrl, cancellationToken);
             foreach (var line in text.Split('\n'))
             {
-                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                for (var i = 0; i < prefixes.Length; i++)
                 {
-                    return (long)double.Parse(line[prefix.Length..], CultureInfo.InvariantCulture);
+                    if (values[i] < 0 && line.StartsWith(prefixes[i], StringComparison.Ordinal))
+                    {
+                        values[i] = (long)double.Parse(line[prefixes[i].Length..], CultureInfo.InvariantCulture);
+                    }
                 }
             }
         }
@@ -180,7 +185,7 @@ internal sealed class BenchServer : IAsyncDisposable
         {
         }
 
-        return -1;
+        return values;
     }
 
     /// <summary>

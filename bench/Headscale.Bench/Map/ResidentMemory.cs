@@ -3,14 +3,12 @@ using System.Globalization;
 namespace Headscale.Bench.Map;
 
 /// <summary>
-/// Where a process's resident memory is, from <c>/proc/&lt;pid&gt;/smaps</c>: what grows with sessions (the collector's
-/// regions, native heap) apart from what grows once with warm-up (jitted code, assembly pages touched).
+/// Where a process's resident memory is, from <c>/proc/&lt;pid&gt;/smaps</c>: the collector's regions and the native heap
+/// apart from what grows once with warm-up (jitted code, assembly pages touched).
 /// </summary>
 public sealed record ResidentMemory(long AnonymousBytes, long NativeHeapBytes, long JittedCodeBytes, long AssemblyBytes, long OtherFileBytes)
 {
     private const long ArenaAlignment = 64L << 20;
-
-    public long TotalBytes => AnonymousBytes + NativeHeapBytes + JittedCodeBytes + AssemblyBytes + OtherFileBytes;
 
     /// <summary>Reads the smaps of <paramref name="processId"/>; null where there is no /proc (not Linux).</summary>
     public static ResidentMemory? Read(int processId)
