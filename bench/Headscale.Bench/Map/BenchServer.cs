@@ -159,11 +159,21 @@ internal sealed class BenchServer : IAsyncDisposable
     public Task<long> ReadTransportPoolFreeBytesAsync(CancellationToken cancellationToken) =>
         ReadMetricAsync("headscale_transport_pool_free_bytes ", cancellationToken);
 
+    /// <summary>
+    /// Aggressive collections the server's memory reclaimer ran so far and their pauses in milliseconds
+    /// (<c>headscale_memory_reclaims_total</c>, <c>headscale_memory_reclaim_pause_seconds_total</c>); -1 if not readable.
+    /// </summary>
+    public async Task<(long Count, long PauseMs)> ReadMemoryReclaimsAsync(CancellationToken cancellationToken)
+    {
+        var values = await ReadMetricsAsync(["headscale_memory_reclaims_total ", "headscale_memory_reclaim_pause_seconds_total "], cancellationToken, scale: [1, 1000]);
+        return (values[0], values[1]);
+    }
+
     private async Task<long> ReadMetricAsync(string prefix, CancellationToken cancellationToken) =>
         (await ReadMetricsAsync([prefix], cancellationToken))[0];
 
     /// <summary>One scrape; the value of the first line starting with each prefix, -1 where none does or the scrape failed.</summary>
-    private async Task<long[]> ReadMetricsAsync(string[] prefixes, CancellationToken cancellationToken)
+    private async Task<long[]> ReadMetricsAsync(string[] prefixes, CancellationToken cancellationToken, double[]? scale = null)
     {
         var values = prefixes.Select(static _ => -1L).ToArray();
         try
@@ -176,7 +186,7 @@ internal sealed class BenchServer : IAsyncDisposable
                 {
                     if (values[i] < 0 && line.StartsWith(prefixes[i], StringComparison.Ordinal))
                     {
-                        values[i] = (long)double.Parse(line[prefixes[i].Length..], CultureInfo.InvariantCulture);
+                        values[i] = (long)(double.Parse(line[prefixes[i].Length..], CultureInfo.InvariantCulture) * (scale?[i] ?? 1));
                     }
                 }
             }

@@ -51,6 +51,9 @@ internal sealed class MapBenchReport(int nodes)
     /// <summary>What the transport's buffer pool kept for reuse at the same point (what it has not trimmed yet).</summary>
     public long TransportPoolWithSessions { get; set; } = -1;
 
+    /// <summary>The server's aggressive collections (decision 0910) up to the B1 reading, and their pauses.</summary>
+    public (long Count, long PauseMs) MemoryReclaims { get; set; } = (-1, -1);
+
     public ResidentMemory? ResidentAtStart { get; set; }
 
     public ResidentMemory? ResidentAfterRegistration { get; set; }
@@ -136,6 +139,12 @@ internal sealed class MapBenchReport(int nodes)
             {
                 Row("after a forced full collection: heap / free space in it per generation",
                     string.Join(", ", HeapByGenerationWithSessions.Select(static g => $"{g.Generation} {Mib(g.Size)} / {Mib(g.Fragmentation)} MiB")));
+            }
+
+            if (MemoryReclaims.Count >= 0)
+            {
+                Row("aggressive collections by the memory reclaimer before the B1 reading (pauses)",
+                    $"{MemoryReclaims.Count} ({MemoryReclaims.PauseMs} ms)");
             }
 
             if (TransportPoolWithSessions >= 0)

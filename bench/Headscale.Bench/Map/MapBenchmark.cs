@@ -138,6 +138,7 @@ internal static class MapBenchmark
         report.RssWithSessions = server.ReadRssBytes();
         report.ResidentWithSessions = ResidentMemory.Read(server.ProcessId);
         report.HeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);
+        report.MemoryReclaims = await server.ReadMemoryReclaimsAsync(cancellationToken);
         await server.CollectGarbageAsync(cancellationToken);
         report.RssWithSessionsCollected = server.ReadRssBytes();
         report.LiveHeapWithSessions = await server.ReadManagedHeapBytesAsync(cancellationToken);

@@ -135,7 +135,7 @@ public sealed record TuningConfig
 
     /// <summary>
     /// Give the memory a storm grew back to the system once the server is quiet, with one aggressive (pausing)
-    /// collection at most every 2 minutes (decision 0910). Not a Headscale key.
+    /// collection at most every 30 s and every 100 times its last pause (decision 0910). Not a Headscale key.
     /// </summary>
     public bool MemoryReclaim { get; init; } = true;
 }

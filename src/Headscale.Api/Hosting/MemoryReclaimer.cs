@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace Headscale.Api.Hosting;
 
 /// <summary>
@@ -6,20 +8,35 @@ namespace Headscale.Api.Hosting;
 /// into committed for an allocation rate that is gone: at 5,000 idle sessions, 420 MiB committed for a 200 MiB heap
 /// with no free space left in it (decision 0910). When the server has been quiet for a check interval and the collector
 /// has grown by half since it last gave memory back, this asks for one aggressive collection, which compacts and
-/// decommits what the heap does not use.
+/// decommits what the heap does not use. Each collection is counted in <c>headscale_memory_reclaims_total</c>, with its
+/// pause and what it gave back.
 /// </summary>
 public sealed partial class MemoryReclaimer : BackgroundService
 {
     public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(10);
 
-    /// <summary>At most one aggressive collection per this long: each one pauses the server for its duration.</summary>
-    public static readonly TimeSpan MinimumSpacing = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// At least this long between two aggressive collections, and at least <see cref="PauseShare"/> times the last one's
+    /// pause: the server spends at most about 1% of its time in them however large the heap.
+    /// </summary>
+    public static readonly TimeSpan MinimumSpacing = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times its own pause must pass after a collection before the next one.</summary>
+    public const int PauseShare = 100;
 
     /// <summary>Growth of the committed memory worth a pause: at least this much, and at least half of what it was.</summary>
     public const long MinimumGrowthBytes = 64L << 20;
 
     /// <summary>Allocations in one check interval below which the server counts as quiet (a storm allocates far more).</summary>
     public const long QuietAllocationBytes = 64L << 20;
+
+    private static readonly Meter Meter = new(Headscale.Actors.Observability.HeadscaleMetrics.MeterName);
+    private static readonly Counter<long> Reclaims =
+        Meter.CreateCounter<long>("headscale_memory_reclaims", description: "Aggressive collections run once the server was quiet.");
+    private static readonly Counter<double> ReclaimPauses =
+        Meter.CreateCounter<double>("headscale_memory_reclaim_pause_seconds", "s", "Time the server was paused by those collections.");
+    private static readonly Counter<long> ReclaimedBytes =
+        Meter.CreateCounter<long>("headscale_memory_reclaimed_bytes", "By", "Committed memory those collections gave back to the system.");
 
     private readonly ILogger<MemoryReclaimer> _logger;
     private readonly TimeProvider _time;
@@ -47,36 +64,48 @@ public sealed partial class MemoryReclaimer : BackgroundService
 
     /// <summary>
     /// Whether to collect now: the server allocated little since the previous check (the storm is over), the last
-    /// aggressive collection is at least <see cref="MinimumSpacing"/> ago, and the collector holds at least
+    /// aggressive collection is at least <paramref name="requiredSpacing"/> ago (<see cref="SpacingAfter"/>; a first
+    /// one any time), and the collector holds at least
     /// <see cref="MinimumGrowthBytes"/> and at least half more than <paramref name="baselineCommittedBytes"/> (what it
     /// held at start or right after the previous reclaim). The committed size, not the heap size, is what can be
     /// judged without a full collection: after the cheap collections of a storm the heap still counts its garbage.
     /// </summary>
-    internal static bool ShouldReclaim(MemorySample previous, MemorySample now, long baselineCommittedBytes, TimeSpan sinceLastReclaim)
+    internal static bool ShouldReclaim(MemorySample previous, MemorySample now, long baselineCommittedBytes, TimeSpan sinceLastReclaim, TimeSpan requiredSpacing)
     {
         var quiet = now.AllocatedBytes - previous.AllocatedBytes < QuietAllocationBytes;
         var growth = now.CommittedBytes - baselineCommittedBytes;
-        return quiet && sinceLastReclaim >= MinimumSpacing && growth >= MinimumGrowthBytes && growth >= baselineCommittedBytes / 2;
+        return quiet && sinceLastReclaim >= requiredSpacing && growth >= MinimumGrowthBytes && growth >= baselineCommittedBytes / 2;
     }
+
+    /// <summary>How long to wait after a collection that paused the server for <paramref name="pause"/>.</summary>
+    internal static TimeSpan SpacingAfter(TimeSpan pause) =>
+        pause * PauseShare > MinimumSpacing ? pause * PauseShare : MinimumSpacing;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_checkInterval, _time);
         var previous = _sample();
         var baseline = previous.CommittedBytes;
-        var lastReclaim = _time.GetTimestamp() - (long)(MinimumSpacing.TotalSeconds * _time.TimestampFrequency);
+        var lastReclaim = _time.GetTimestamp();
+        var spacing = TimeSpan.Zero;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = _sample();
-                if (ShouldReclaim(previous, now, baseline, _time.GetElapsedTime(lastReclaim)))
+                if (ShouldReclaim(previous, now, baseline, _time.GetElapsedTime(lastReclaim), spacing))
                 {
                     var started = _time.GetTimestamp();
                     _collect();
                     lastReclaim = _time.GetTimestamp();
+                    var pause = _time.GetElapsedTime(started, lastReclaim);
+                    spacing = SpacingAfter(pause);
                     var after = _sample();
-                    LogReclaimed(_logger, (now.CommittedBytes - after.CommittedBytes) >> 20, after.CommittedBytes >> 20, after.HeapBytes >> 20, _time.GetElapsedTime(started).TotalMilliseconds);
+                    var released = Math.Max(0, now.CommittedBytes - after.CommittedBytes);
+                    Reclaims.Add(1);
+                    ReclaimPauses.Add(pause.TotalSeconds);
+                    ReclaimedBytes.Add(released);
+                    LogReclaimed(_logger, released >> 20, after.CommittedBytes >> 20, after.HeapBytes >> 20, pause.TotalMilliseconds);
                     baseline = after.CommittedBytes;
                     now = after;
                 }

@@ -16,7 +16,7 @@ public sealed class MemoryReclaimerTests
         var previous = new Sample(420 * MiB, 350 * MiB, 10_000 * MiB);
         var now = previous with { AllocatedBytes = previous.AllocatedBytes + (10 * MiB) };
 
-        Assert.True(MemoryReclaimer.ShouldReclaim(previous, now, baselineCommittedBytes: 200 * MiB, LongAgo));
+        Assert.True(MemoryReclaimer.ShouldReclaim(previous, now, baselineCommittedBytes: 200 * MiB, LongAgo, MemoryReclaimer.MinimumSpacing));
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public sealed class MemoryReclaimerTests
         var previous = new Sample(420 * MiB, 350 * MiB, 10_000 * MiB);
         var now = previous with { AllocatedBytes = previous.AllocatedBytes + MemoryReclaimer.QuietAllocationBytes };
 
-        Assert.False(MemoryReclaimer.ShouldReclaim(previous, now, baselineCommittedBytes: 200 * MiB, LongAgo));
+        Assert.False(MemoryReclaimer.ShouldReclaim(previous, now, baselineCommittedBytes: 200 * MiB, LongAgo, MemoryReclaimer.MinimumSpacing));
     }
 
     [Theory]
@@ -35,16 +35,73 @@ public sealed class MemoryReclaimerTests
     {
         var sample = new Sample(committedMiB * MiB, committedMiB * MiB, 0);
 
-        Assert.False(MemoryReclaimer.ShouldReclaim(sample, sample, baselineMiB * MiB, LongAgo));
+        Assert.False(MemoryReclaimer.ShouldReclaim(sample, sample, baselineMiB * MiB, LongAgo, MemoryReclaimer.MinimumSpacing));
     }
 
     [Fact]
     public void At_most_one_reclaim_per_spacing()
     {
         var sample = new Sample(420 * MiB, 200 * MiB, 0);
+        var spacing = TimeSpan.FromSeconds(45);
 
-        Assert.False(MemoryReclaimer.ShouldReclaim(sample, sample, 200 * MiB, MemoryReclaimer.MinimumSpacing - TimeSpan.FromSeconds(1)));
-        Assert.True(MemoryReclaimer.ShouldReclaim(sample, sample, 200 * MiB, MemoryReclaimer.MinimumSpacing));
+        Assert.False(MemoryReclaimer.ShouldReclaim(sample, sample, 200 * MiB, spacing - TimeSpan.FromSeconds(1), spacing));
+        Assert.True(MemoryReclaimer.ShouldReclaim(sample, sample, 200 * MiB, spacing, spacing));
+    }
+
+    [Theory]
+    [InlineData(50, 30)] // a short pause: the floor
+    [InlineData(300, 30)] // 100 x 0.3 s is the floor itself
+    [InlineData(1_200, 120)] // a long pause keeps the share of time paused at 1%
+    public void The_spacing_after_a_collection_grows_with_its_pause(int pauseMs, int expectedSeconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), MemoryReclaimer.SpacingAfter(TimeSpan.FromMilliseconds(pauseMs)));
+    }
+
+    [Fact]
+    public async Task Each_collection_is_counted_with_its_pause_and_what_it_gave_back()
+    {
+        long reclaims = 0;
+        long releasedBytes = 0;
+        var pauses = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name.StartsWith("headscale_memory_reclaim", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "headscale_memory_reclaims")
+            {
+                Interlocked.Add(ref reclaims, value);
+            }
+            else if (instrument.Name == "headscale_memory_reclaimed_bytes")
+            {
+                Interlocked.Add(ref releasedBytes, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) =>
+        {
+            if (instrument.Name == "headscale_memory_reclaim_pause_seconds")
+            {
+                Interlocked.Increment(ref pauses);
+            }
+        });
+        listener.Start();
+
+        // 420 MiB committed before the collection, 230 MiB after it.
+        var collectedAlready = 0;
+        var collected = await CollectionsOverTwentyChecksAsync(
+            _ => new Sample(Volatile.Read(ref collectedAlready) == 0 ? 420 * MiB : 230 * MiB, 200 * MiB, 0),
+            baselineCommitted: 200 * MiB,
+            onCollect: () => Interlocked.Exchange(ref collectedAlready, 1));
+
+        Assert.Equal(1, collected);
+        Assert.True(Interlocked.Read(ref reclaims) >= 1);
+        Assert.True(Volatile.Read(ref pauses) >= 1);
+        Assert.True(Interlocked.Read(ref releasedBytes) >= 190 * MiB);
     }
 
     [Fact]
@@ -66,7 +123,8 @@ public sealed class MemoryReclaimerTests
     }
 
     /// <summary>Runs the service on a 10 ms interval with the given samples (by check number) until 20 checks have run.</summary>
-    private static async Task<int> CollectionsOverTwentyChecksAsync(Func<int, Sample> sampleAt)
+    private static async Task<int> CollectionsOverTwentyChecksAsync(
+        Func<int, Sample> sampleAt, long? baselineCommitted = null, Action? onCollect = null)
     {
         var collected = 0;
         var checks = 0;
@@ -83,9 +141,13 @@ public sealed class MemoryReclaimerTests
                     enoughChecks.TrySetResult();
                 }
 
-                return sampleAt(check);
+                return check == 1 && baselineCommitted is { } start ? new Sample(start, start, 0) : sampleAt(check);
             },
-            () => Interlocked.Increment(ref collected));
+            () =>
+            {
+                onCollect?.Invoke();
+                Interlocked.Increment(ref collected);
+            });
 
         await reclaimer.StartAsync(TestContext.Current.CancellationToken);
         await enoughChecks.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
