@@ -86,13 +86,41 @@ public sealed class Ts2021Handler(
             var wire = context.Features.Get<IConnectionTransportFeature>()?.Transport is { } transport
                 ? new WirePipe(transport.Input, transport.Output, OwnedByHost: true)
                 : StreamWire(raw, zeroByteReads: true);
-            await ServeAsync(wire, initiation, _options.SendEarlyPayload, context, isWebSocket: false);
+            await ServeAsync(wire, initiation, _options.SendEarlyPayload, Endpoints(context), context.RequestAborted, isWebSocket: false);
         }
         finally
         {
             statistics.ConnectionClosed();
         }
     }
+
+    /// <summary>
+    /// Serves an upgrade taken straight off the connection (<see cref="Ts2021ConnectionMiddleware"/>), before the HTTP/1.1
+    /// server made a request of it: answers 101 and runs Noise on the connection's own pipes. The connection then holds
+    /// no HTTP/1.1 connection, request, headers or context for the hours it stays open.
+    /// </summary>
+    internal async Task ServeUpgradedConnectionAsync(IDuplexPipe transport, byte[] initiation, IPEndPoint? remote, IPEndPoint? local, CancellationToken aborted)
+    {
+        statistics.ConnectionOpened();
+        statistics.UpgradeTakenFromConnection();
+        try
+        {
+            await transport.Output.WriteAsync(SwitchingProtocolsHead, aborted);
+            await ServeAsync(
+                new WirePipe(transport.Input, transport.Output, OwnedByHost: true), initiation, _options.SendEarlyPayload, (remote, local), aborted, isWebSocket: false);
+        }
+        finally
+        {
+            statistics.ConnectionClosed();
+        }
+    }
+
+    private static readonly byte[] SwitchingProtocolsHead =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tailscale-control-protocol\r\n\r\n"u8.ToArray();
+
+    private static (IPEndPoint? Remote, IPEndPoint? Local) Endpoints(HttpContext context) => (
+        context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null,
+        context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null);
 
     private async Task HandleWebSocketAsync(HttpContext context)
     {
@@ -139,7 +167,7 @@ public sealed class Ts2021Handler(
             // Tailscale's server sends no early payload on the WebSocket path.
             await using var stream = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: false);
             // WebSocket reads keep a buffer: a zero-byte read would not wait for a message.
-            await ServeAsync(StreamWire(stream, zeroByteReads: false), initiation, earlyPayload: false, context, isWebSocket: true);
+            await ServeAsync(StreamWire(stream, zeroByteReads: false), initiation, earlyPayload: false, Endpoints(context), context.RequestAborted, isWebSocket: true);
         }
         finally
         {
@@ -153,9 +181,10 @@ public sealed class Ts2021Handler(
         PipeWriter.Create(raw, new StreamPipeWriterOptions(leaveOpen: true)),
         OwnedByHost: false);
 
-    private async Task ServeAsync(WirePipe wire, byte[] initiation, bool earlyPayload, HttpContext context, bool isWebSocket)
+    private async Task ServeAsync(
+        WirePipe wire, byte[] initiation, bool earlyPayload, (IPEndPoint? Remote, IPEndPoint? Local) endpoints, CancellationToken aborted, bool isWebSocket)
     {
-        var remote = context.Connection.RemoteIpAddress;
+        var remote = endpoints.Remote?.Address;
         try
         {
             var response = new byte[NoiseMessages.ResponseSize];
@@ -167,7 +196,7 @@ public sealed class Ts2021Handler(
                 Log.InitiationRefused(logger, remote, text ?? "initiation failed authentication");
                 if (text is not null)
                 {
-                    await wire.Output.WriteAsync(NoiseMessages.CreateErrorMessage(text), context.RequestAborted);
+                    await wire.Output.WriteAsync(NoiseMessages.CreateErrorMessage(text), aborted);
                 }
 
                 return;
@@ -182,7 +211,7 @@ public sealed class Ts2021Handler(
                 return;
             }
 
-            await wire.Output.WriteAsync(response, context.RequestAborted);
+            await wire.Output.WriteAsync(response, aborted);
             await using var noise = NoiseConnection.Start(
                 wire, transportKeys, new NoiseConnectionOptions { FirstRecordTimeout = _options.HandshakeTimeout, SealOnFlush = true });
 
@@ -191,7 +220,7 @@ public sealed class Ts2021Handler(
             {
                 challenge = NewChallenge();
                 EarlyPayload.Write(noise.Output, new EarlyNoise(challenge.Value));
-                await noise.Output.FlushAsync(context.RequestAborted);
+                await noise.Output.FlushAsync(aborted);
             }
 
             var feature = new ControlConnectionFeature(
@@ -199,12 +228,12 @@ public sealed class Ts2021Handler(
                 transportKeys.ProtocolVersion,
                 challenge,
                 transportKeys.HandshakeHash,
-                context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null,
+                endpoints.Remote,
                 isWebSocket);
             var connection = new InnerHttp2Connection(
                 noise,
                 feature,
-                context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null,
+                endpoints.Local,
                 application,
                 new InnerHttp2Limits(_options.MaxConcurrentStreams, _options.MaxRequestBodySize) { IdleTimeout = _options.IdleTimeout },
                 _connectionLogger);
@@ -254,7 +283,7 @@ public sealed class Ts2021Handler(
         await context.Response.WriteAsync(reason, context.RequestAborted);
     }
 
-    private static bool TryDecodeInitiation(string base64, out byte[] initiation)
+    internal static bool TryDecodeInitiation(string base64, out byte[] initiation)
     {
         // Larger than any valid initiation, but decoded anyway so the client gets the precise "wrong size" error message.
         var buffer = new byte[(base64.Length * 3 / 4) + 3];

@@ -7,6 +7,7 @@ public sealed class Ts2021Statistics
     private long _established;
     private long _rejected;
     private long _broken;
+    private long _takenFromConnection;
 
     /// <summary>Upgraded connections whose handler is still running (each holds a socket).</summary>
     public long ActiveConnections => Interlocked.Read(ref _active);
@@ -20,6 +21,10 @@ public sealed class Ts2021Statistics
     /// <summary>Established connections that ended because the client broke the record protocol.</summary>
     public long Broken => Interlocked.Read(ref _broken);
 
+    /// <summary>Upgrades taken off the connection before the HTTP/1.1 server made a request of them.</summary>
+    public long UpgradesTakenFromConnection => Interlocked.Read(ref _takenFromConnection);
+
+    internal void UpgradeTakenFromConnection() => Interlocked.Increment(ref _takenFromConnection);
     internal void ConnectionOpened() => Interlocked.Increment(ref _active);
     internal void ConnectionClosed() => Interlocked.Decrement(ref _active);
     internal void HandshakeSucceeded() => Interlocked.Increment(ref _established);

@@ -199,6 +199,7 @@ public static class ServerHost
         {
             listen.Protocols = HttpProtocols.Http1;
             listen.Use(MarkListener(ListenerKind.Main));
+            listen.UseTs2021Upgrades();
         });
 
         var certificate = config.TlsCertPath.Length > 0

@@ -29,6 +29,12 @@ public sealed record Ts2021ClientOptions
     /// <summary>The <c>:authority</c> of inner requests; defaults to the server URL's authority.</summary>
     public string? Authority { get; init; }
 
+    /// <summary>
+    /// Extra header lines for the plain upgrade request (e.g. a proxy's <c>X-Forwarded-For</c>), each as
+    /// <c>Name: value</c>; a line with a CR or LF is refused.
+    /// </summary>
+    public IReadOnlyList<string> ExtraUpgradeHeaders { get; init; } = [];
+
     /// <summary>Where the connection's pipes (socket reads and writes, Noise plaintext) take their buffers; null: the shared pool.</summary>
     public MemoryPool<byte>? BufferPool { get; init; }
 

@@ -118,7 +118,7 @@ public sealed class Ts2021Connection : IAsyncDisposable
         var authority = options.Authority ?? options.ServerUrl.Authority;
         var request = Encoding.ASCII.GetBytes(
             $"POST /ts2021 HTTP/1.1\r\nHost: {authority}\r\nUpgrade: {UpgradeHeaderValue}\r\nConnection: upgrade\r\n"
-            + $"{HandshakeHeaderName}: {Convert.ToBase64String(initiation)}\r\nContent-Length: 0\r\n\r\n");
+            + $"{HandshakeHeaderName}: {Convert.ToBase64String(initiation)}\r\n{ExtraHeaderLines(options.ExtraUpgradeHeaders)}Content-Length: 0\r\n\r\n");
         await network.WriteAsync(request, cancellationToken).ConfigureAwait(false);
         await network.FlushAsync(cancellationToken).ConfigureAwait(false);
 
@@ -129,6 +129,19 @@ public sealed class Ts2021Connection : IAsyncDisposable
         var keys = initiator.Complete(response);
         var noise = NoiseConnection.Start(new RawPipe(reader, writer), keys, options.NoiseOptions);
         return new Ts2021Connection(network, noise);
+    }
+
+    private static string ExtraHeaderLines(IReadOnlyList<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            if (line.AsSpan().IndexOfAny('\r', '\n') >= 0 || !line.Contains(':', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"extra upgrade header \"{line}\" is not one \"Name: value\" line", nameof(lines));
+            }
+        }
+
+        return string.Concat(lines.Select(static line => line + "\r\n"));
     }
 
     private static async Task ReadUpgradeResponseAsync(PipeReader reader, CancellationToken cancellationToken)

@@ -45,7 +45,21 @@ public sealed class Ts2021TestServer : IAsyncDisposable
 
     public ConcurrentBag<string> GatheredStreams { get; } = [];
 
-    public static async Task<Ts2021TestServer> StartAsync(TimeSpan? handshakeTimeout = null, TimeSpan? idleTimeout = null)
+    /// <summary>Requests for <c>/ts2021</c> that reached the request pipeline (upgrades the HTTP/1.1 server served).</summary>
+    public int UpgradeRequestsInPipeline => Volatile.Read(ref _upgradeRequestsInPipeline);
+
+    private int _upgradeRequestsInPipeline;
+
+    /// <summary>
+    /// Starts the server; <paramref name="upgradesFromConnection"/> wires the listener as the composition root does (plain
+    /// upgrades taken off the connection), false leaves every upgrade to the HTTP/1.1 server.
+    /// </summary>
+    public static async Task<Ts2021TestServer> StartAsync(
+        TimeSpan? handshakeTimeout = null,
+        TimeSpan? idleTimeout = null,
+        bool upgradesFromConnection = true,
+        TimeSpan? requestHeadersTimeout = null,
+        Action<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>? forwardedHeaders = null)
     {
         var key = MachinePrivateKey.Generate();
         var logs = new CapturingLoggerProvider();
@@ -61,11 +75,36 @@ public sealed class Ts2021TestServer : IAsyncDisposable
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Limits.RequestHeadersTimeout = requestHeadersTimeout ?? kestrel.Limits.RequestHeadersTimeout;
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (upgradesFromConnection)
+                {
+                    listen.UseTs2021Upgrades();
+                }
+            });
         });
+        if (forwardedHeaders is not null)
+        {
+            builder.Services.Configure(forwardedHeaders);
+        }
 
         var app = builder.Build();
         Ts2021TestServer? server = null;
+        if (forwardedHeaders is not null)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path == "/ts2021")
+            {
+                Interlocked.Increment(ref server!._upgradeRequestsInPipeline);
+            }
+
+            return next(context);
+        });
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         app.MapTs2021();
         app.MapGet("/key", () => Results.Json(new Dictionary<string, string>
@@ -79,6 +118,7 @@ public sealed class Ts2021TestServer : IAsyncDisposable
             var control = context.GetControlConnection()!;
             return $"{control.MachineKey} {control.ProtocolVersion} {control.NodeKeyChallenge} {context.Request.Protocol}";
         });
+        app.MapGet("/machine/remote", (HttpContext context) => $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
         app.MapPost("/machine/upload", async (HttpContext context) =>
         {
             var total = 0L;
@@ -139,9 +179,11 @@ public sealed class Ts2021TestServer : IAsyncDisposable
 
     public static byte Pattern(int index) => (byte)((index * 31) ^ (index >> 8));
 
-    public Ts2021Client CreateClient(ushort protocolVersion = 142, bool webSocket = false, System.Buffers.MemoryPool<byte>? bufferPool = null) => new(new Ts2021ClientOptions
+    public Ts2021Client CreateClient(
+        ushort protocolVersion = 142, bool webSocket = false, System.Buffers.MemoryPool<byte>? bufferPool = null, IReadOnlyList<string>? extraUpgradeHeaders = null) => new(new Ts2021ClientOptions
     {
         UseWebSocket = webSocket,
+        ExtraUpgradeHeaders = extraUpgradeHeaders ?? [],
         BufferPool = bufferPool,
         ServerUrl = Url,
         MachineKey = MachinePrivateKey.Generate(),
