@@ -33,71 +33,83 @@ public static partial class MapEndpoint
     private static async Task HandleAsync(HttpContext context, Func<HttpContext, string?> machineKeyOf, IMapNodeDirectory nodes,
         IRequiredActor<NetworkMapRegistryKey> networkMap, MapSessionOptions options, ILogger log)
     {
+        // The request, its Hostinfo and endpoints are done with once accepted: a streaming poll lives for hours, and only
+        // what the stream needs stays referenced from its frames.
+        if (await AcceptAsync(context, machineKeyOf, nodes) is { } poll)
+        {
+            await StreamAsync(context, poll, networkMap, options, log);
+        }
+    }
+
+    /// <summary>What a stream needs of its accepted request.</summary>
+    private readonly record struct AcceptedPoll(long NodeId, bool Stream, bool WantsZstd);
+
+    /// <summary>Validates the request and stores what it reports; null when the response has been given already.</summary>
+    private static async Task<AcceptedPoll?> AcceptAsync(HttpContext context, Func<HttpContext, string?> machineKeyOf, IMapNodeDirectory nodes)
+    {
         var aborted = context.RequestAborted;
         var machineKey = machineKeyOf(context);
         if (machineKey is null)
         {
             await Problem(context, StatusCodes.Status401Unauthorized, "no authenticated machine key on this connection");
-            return;
+            return null;
         }
 
         var (request, error) = await ReadRequestAsync(context.Request, aborted);
         if (request is null)
         {
             await Problem(context, StatusCodes.Status400BadRequest, error!);
-            return;
+            return null;
         }
 
         if (request.Version < MinimumCapabilityVersion)
         {
             await Problem(context, StatusCodes.Status400BadRequest, $"unsupported client version: capability {request.Version} (need {MinimumCapabilityVersion} or newer)");
-            return;
+            return null;
         }
 
         if (request.NodeKey is null || !IsKeyText(request.NodeKey, "nodekey:"))
         {
             await Problem(context, StatusCodes.Status400BadRequest, "NodeKey must be nodekey: followed by 64 hex digits");
-            return;
+            return null;
         }
 
         if (request.DiscoKey is not null && request.DiscoKey.Length > 0 && !IsKeyText(request.DiscoKey, "discokey:"))
         {
             await Problem(context, StatusCodes.Status400BadRequest, "DiscoKey must be discokey: followed by 64 hex digits");
-            return;
+            return null;
         }
 
         if (!HostinfoSummary.TryParse(request.Hostinfo, out var hostinfo, out var hostinfoError))
         {
             await Problem(context, StatusCodes.Status400BadRequest, hostinfoError!);
-            return;
+            return null;
         }
 
         var nodeId = await nodes.FindNodeAsync(machineKey, request.NodeKey, aborted);
         if (nodeId is null)
         {
             await Problem(context, StatusCodes.Status404NotFound, "node not found");
-            return;
+            return null;
         }
 
         var endpoints = request.Endpoints?.ToImmutableArray() ?? [];
         // Every request reports: a streaming poll carries the client's current Hostinfo, endpoints and disco key too
         // (stored only when they changed), and a lite update (Stream=false) exists for nothing else.
         await nodes.ReportAsync(nodeId.Value, request.Hostinfo is null ? null : hostinfo, endpoints, request.DiscoKey, aborted);
-        if (!request.Stream)
+        if (!request.Stream && request.OmitPeers)
         {
-            if (request.OmitPeers)
-            {
-                context.Response.StatusCode = StatusCodes.Status200OK;
-                return;
-            }
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            return null;
         }
 
-        await StreamAsync(context, nodeId.Value, request, networkMap, options, log);
+        return new AcceptedPoll(nodeId.Value, request.Stream, request.WantsZstd);
     }
 
-    private static async Task StreamAsync(HttpContext context, long nodeId, MapRequest request, IRequiredActor<NetworkMapRegistryKey> networkMap, MapSessionOptions options, ILogger log)
+    private static async Task StreamAsync(HttpContext context, AcceptedPoll poll, IRequiredActor<NetworkMapRegistryKey> networkMap, MapSessionOptions options, ILogger log)
     {
         var aborted = context.RequestAborted;
+        var nodeId = poll.NodeId;
         var channel = Channel.CreateBounded<MapFrame>(new BoundedChannelOptions(options.BufferedFrames)
         {
             SingleReader = true,
@@ -109,7 +121,7 @@ public static partial class MapEndpoint
         });
         var map = await networkMap.GetAsync(aborted);
         var system = context.RequestServices.GetRequiredService<ActorSystem>();
-        var session = system.ActorOf(MapSessionActor.Props(nodeId, map, channel.Writer, request.WantsZstd, options.KeepAliveInterval));
+        var session = system.ActorOf(MapSessionActor.Props(nodeId, map, channel.Writer, poll.WantsZstd, options.KeepAliveInterval));
         var started = false;
         try
         {
@@ -131,7 +143,7 @@ public static partial class MapEndpoint
                 }
 
                 await body.FlushAsync(aborted);
-                if (!request.Stream)
+                if (!poll.Stream)
                 {
                     break;
                 }
