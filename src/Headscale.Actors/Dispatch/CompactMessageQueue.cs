@@ -9,16 +9,14 @@ namespace Headscale.Actors.Dispatch;
 /// growing by doubling and shrinking back once it drains after a burst. The default queue starts every actor with a
 /// 32-slot lock-free segment of about 1.1 KiB; the server runs two actors per node (the node and its map session), and
 /// nearly all of them are idle nearly all of the time. Meant for actors with few senders at once, not for hot
-/// many-to-one actors such as the network map.
+/// many-to-one actors such as the network map. It locks on itself (no lock object per queue); nothing else locks on a
+/// mailbox's queue.
 /// </summary>
 public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
+    // A drained ring goes back to this size: a burst must not pin its peak (a storm left most rings at 8–16 slots).
     private const int InitialCapacity = 4;
 
-    // A drained ring larger than this goes back to the initial size: a burst must not pin its peak.
-    private const int ShrinkAbove = 64;
-
-    private readonly Lock _lock = new();
     private Envelope[] _ring = new Envelope[InitialCapacity];
     private int _head;
     private int _count;
@@ -32,7 +30,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     {
         get
         {
-            lock (_lock)
+            lock (this)
             {
                 return _ring.Length;
             }
@@ -41,7 +39,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_count == _ring.Length)
             {
@@ -55,7 +53,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
 
     public bool TryDequeue(out Envelope envelope)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_count == 0)
             {
@@ -70,7 +68,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
             if (_count == 0)
             {
                 _head = 0;
-                if (_ring.Length > ShrinkAbove)
+                if (_ring.Length > InitialCapacity)
                 {
                     _ring = new Envelope[InitialCapacity];
                 }

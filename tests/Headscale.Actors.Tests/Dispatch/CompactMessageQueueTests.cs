@@ -63,6 +63,22 @@ public sealed class CompactMessageQueueTests
         Assert.Equal(4, queue.Capacity);
     }
 
+    [Theory]
+    [InlineData(5, 8)]
+    [InlineData(16, 16)]
+    public void A_small_burst_does_not_keep_its_larger_ring_either(int burst, int grownTo)
+    {
+        var queue = new CompactMessageQueue();
+        for (var i = 0; i < burst; i++)
+        {
+            queue.Enqueue(ActorRefs.Nobody, Message(i));
+        }
+
+        Assert.Equal(grownTo, queue.Capacity);
+        Assert.Equal(Enumerable.Range(0, burst).Cast<object>(), Drain(queue));
+        Assert.Equal(4, queue.Capacity);
+    }
+
     [Fact]
     public void Clean_up_hands_what_is_left_to_dead_letters_in_order()
     {
