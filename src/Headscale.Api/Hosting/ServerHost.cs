@@ -198,7 +198,8 @@ public static class ServerHost
         kestrel.Listen(config.ListenAddress.EndPoint, listen =>
         {
             listen.Protocols = HttpProtocols.Http1;
-            listen.Use(MarkListener(ListenerKind.Main));
+            // Not marked: an unmarked connection is the main listener's, and a mark is a feature entry that each of
+            // thousands of control connections would keep for as long as it is open.
             listen.UseTs2021Upgrades();
         });
 
