@@ -174,57 +174,43 @@ public static partial class MapEndpoint
             return (null, $"request body is larger than {MaxRequestBytes} bytes");
         }
 
-        // The body is read through the request's pipe and parsed where it lies: no copy into a buffer of our own.
-        var reader = http.BodyReader;
-        while (true)
+        // Read through the body stream into a pooled buffer, not through BodyReader: that would make the request keep a
+        // stream pipe reader (and its cancellation source) for as long as a streaming poll stays open.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(http.ContentLength ?? 4096, MaxRequestBytes) + 1);
+        try
         {
-            var result = await reader.ReadAsync(cancellationToken);
-            var body = result.Buffer;
-            if (body.Length > MaxRequestBytes)
+            var length = 0;
+            int read;
+            while ((read = await http.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
             {
-                reader.AdvanceTo(body.End);
-                return (null, $"request body is larger than {MaxRequestBytes} bytes");
-            }
+                length += read;
+                if (length > MaxRequestBytes)
+                {
+                    return (null, $"request body is larger than {MaxRequestBytes} bytes");
+                }
 
-            if (!result.IsCompleted)
-            {
-                reader.AdvanceTo(body.Start, body.End);
-                continue;
+                if (length == buffer.Length)
+                {
+                    var grown = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxRequestBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(grown);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = grown;
+                }
             }
 
             try
             {
-                var request = Parse(body);
+                var request = JsonSerializer.Deserialize(buffer.AsSpan(0, length), TailcfgJsonContext.Default.MapRequest);
                 return request is null ? (null, "request body must be a JSON MapRequest object") : (request, null);
             }
             catch (JsonException e)
             {
                 return (null, $"request body is not a valid MapRequest: {e.Message}");
             }
-            finally
-            {
-                reader.AdvanceTo(body.End);
-            }
-        }
-    }
-
-    private static MapRequest? Parse(ReadOnlySequence<byte> body)
-    {
-        if (body.IsSingleSegment)
-        {
-            return JsonSerializer.Deserialize(body.FirstSpan, TailcfgJsonContext.Default.MapRequest);
-        }
-
-        // Several segments: parsed as one span so that trailing content is refused exactly as for one segment.
-        var rented = ArrayPool<byte>.Shared.Rent((int)body.Length);
-        try
-        {
-            body.CopyTo(rented);
-            return JsonSerializer.Deserialize(rented.AsSpan(0, (int)body.Length), TailcfgJsonContext.Default.MapRequest);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -187,34 +187,83 @@ public sealed class Ts2021Handler(
         var remote = endpoints.Remote?.Address;
         try
         {
-            var response = new byte[NoiseMessages.ResponseSize];
-            var result = NoiseHandshake.Respond(initiation, keys.NoiseKey, response);
-            if (!result.Succeeded)
+            if (await EstablishAsync(wire, initiation, earlyPayload, endpoints, aborted, isWebSocket) is not { } established)
             {
-                statistics.UpgradeRejected();
-                var text = result.ErrorMessageText;
-                Log.InitiationRefused(logger, remote, text ?? "initiation failed authentication");
-                if (text is not null)
-                {
-                    await wire.Output.WriteAsync(NoiseMessages.CreateErrorMessage(text), aborted);
-                }
-
                 return;
             }
 
-            var transportKeys = result.Keys!;
-            if (result.ProtocolVersion < _options.MinimumCapabilityVersion)
+            await using var noise = established.Noise;
+            var connection = established.Connection;
+            using (lifetime.ApplicationStopping.Register(static state => ((InnerHttp2Connection)state!).BeginShutdown(), connection))
             {
-                // Like headscale's early-write hook: the response is never sent, the client sees EOF after the 101.
-                statistics.UpgradeRejected();
-                Log.VersionTooOld(logger, transportKeys.PeerStaticKey.ToString(), remote, result.ProtocolVersion, _options.MinimumCapabilityVersion);
-                return;
+                await connection.RunAsync();
             }
 
-            await wire.Output.WriteAsync(response, aborted);
-            await using var noise = NoiseConnection.Start(
-                wire, transportKeys, new NoiseConnectionOptions { FirstRecordTimeout = _options.HandshakeTimeout, SealOnFlush = true });
+            // RunAsync completed the plaintext writer; let the Noise loop send what is left (a GOAWAY) before disposing.
+            await noise.SendCompletion.WaitAsync(_options.HandshakeTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
 
+            if (noise.Fault is { } fault)
+            {
+                statistics.TransportBroken();
+                Log.TransportBroken(logger, connection.Control.MachineKey.ToString(), remote, fault.Message);
+            }
+            else
+            {
+                Log.Closed(logger, connection.Control.MachineKey.ToString(), remote, noise.RecordsReceived, noise.RecordsSent);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or WebSocketException)
+        {
+            Log.HandshakeAborted(logger, remote, ex.Message);
+        }
+        finally
+        {
+            // The socket's own pipes are the host's: it closes the connection when this request ends.
+            if (!wire.OwnedByHost)
+            {
+                await wire.Input.CompleteAsync();
+                await wire.Output.CompleteAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Answers the initiation and starts Noise and the inner HTTP/2 server; null when the client was refused. Its own
+    /// method so that the handshake's keys, response and key text are not kept for the hours the connection stays open.
+    /// </summary>
+    private async Task<(NoiseConnection Noise, InnerHttp2Connection Connection)?> EstablishAsync(
+        WirePipe wire, byte[] initiation, bool earlyPayload, (IPEndPoint? Remote, IPEndPoint? Local) endpoints, CancellationToken aborted, bool isWebSocket)
+    {
+        var remote = endpoints.Remote?.Address;
+        var response = new byte[NoiseMessages.ResponseSize];
+        var result = NoiseHandshake.Respond(initiation, keys.NoiseKey, response);
+        if (!result.Succeeded)
+        {
+            statistics.UpgradeRejected();
+            var text = result.ErrorMessageText;
+            Log.InitiationRefused(logger, remote, text ?? "initiation failed authentication");
+            if (text is not null)
+            {
+                await wire.Output.WriteAsync(NoiseMessages.CreateErrorMessage(text), aborted);
+            }
+
+            return null;
+        }
+
+        var transportKeys = result.Keys!;
+        if (result.ProtocolVersion < _options.MinimumCapabilityVersion)
+        {
+            // Like headscale's early-write hook: the response is never sent, the client sees EOF after the 101.
+            statistics.UpgradeRejected();
+            Log.VersionTooOld(logger, transportKeys.PeerStaticKey.ToString(), remote, result.ProtocolVersion, _options.MinimumCapabilityVersion);
+            return null;
+        }
+
+        await wire.Output.WriteAsync(response, aborted);
+        var noise = NoiseConnection.Start(
+            wire, transportKeys, new NoiseConnectionOptions { FirstRecordTimeout = _options.HandshakeTimeout, SealOnFlush = true });
+        try
+        {
             ChallengePublicKey? challenge = null;
             if (earlyPayload)
             {
@@ -238,39 +287,13 @@ public sealed class Ts2021Handler(
                 new InnerHttp2Limits(_options.MaxConcurrentStreams, _options.MaxRequestBodySize) { IdleTimeout = _options.IdleTimeout },
                 _connectionLogger);
             statistics.HandshakeSucceeded();
-            var machineKey = transportKeys.PeerStaticKey.ToString();
-            Log.Established(logger, machineKey, remote, transportKeys.ProtocolVersion, isWebSocket);
-
-            using (lifetime.ApplicationStopping.Register(static state => ((InnerHttp2Connection)state!).BeginShutdown(), connection))
-            {
-                await connection.RunAsync();
-            }
-
-            // RunAsync completed the plaintext writer; let the Noise loop send what is left (a GOAWAY) before disposing.
-            await noise.SendCompletion.WaitAsync(_options.HandshakeTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
-
-            if (noise.Fault is { } fault)
-            {
-                statistics.TransportBroken();
-                Log.TransportBroken(logger, machineKey, remote, fault.Message);
-            }
-            else
-            {
-                Log.Closed(logger, machineKey, remote, noise.RecordsReceived, noise.RecordsSent);
-            }
+            Log.Established(logger, transportKeys.PeerStaticKey.ToString(), remote, transportKeys.ProtocolVersion, isWebSocket);
+            return (noise, connection);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or WebSocketException)
+        catch
         {
-            Log.HandshakeAborted(logger, remote, ex.Message);
-        }
-        finally
-        {
-            // The socket's own pipes are the host's: it closes the connection when this request ends.
-            if (!wire.OwnedByHost)
-            {
-                await wire.Input.CompleteAsync();
-                await wire.Output.CompleteAsync();
-            }
+            await noise.DisposeAsync();
+            throw;
         }
     }
 

@@ -91,8 +91,10 @@ internal sealed partial class InnerHttp2Connection
 
     internal ValueTask WriteRstStreamAsync(int streamId, Http2ErrorCode code)
     {
-        lock (_recentlyReset)
+        lock (_state)
         {
+            // Made on the first reset: most connections (a node's map poll) never reset a stream.
+            _recentlyReset ??= new int[RecentlyResetKept];
             _recentlyReset[_recentlyResetNext] = streamId;
             _recentlyResetNext = (_recentlyResetNext + 1) % _recentlyReset.Length;
         }
@@ -104,9 +106,9 @@ internal sealed partial class InnerHttp2Connection
 
     private bool WasRecentlyReset(int streamId)
     {
-        lock (_recentlyReset)
+        lock (_state)
         {
-            return Array.IndexOf(_recentlyReset, streamId) >= 0;
+            return _recentlyReset is { } recent && Array.IndexOf(recent, streamId) >= 0;
         }
     }
 

@@ -50,7 +50,8 @@ internal sealed partial class InnerHttp2Connection
     private readonly TaskCompletionSource _allStreamsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ITimer? _idleTimer;
-    private readonly int[] _recentlyReset = new int[16];
+    private const int RecentlyResetKept = 16;
+    private int[]? _recentlyReset;
     private int _recentlyResetNext;
     private int _lastStreamId;
     private long _sendWindow = Http2FrameHeader.DefaultWindowSize;
