@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using System.Text.Json;
-using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Hosting;
 using Headscale.Actors.NetworkMap;
@@ -110,22 +109,16 @@ public static partial class MapEndpoint
     {
         var aborted = context.RequestAborted;
         var nodeId = poll.NodeId;
-        var channel = Channel.CreateBounded<MapFrame>(new BoundedChannelOptions(options.BufferedFrames)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-            // The session actor's write runs this loop on to the socket write on its own thread: one thread-pool hop
-            // fewer per frame and session. The loop only blocks where the transport pushes back.
-            AllowSynchronousContinuations = true,
-        });
+        var queue = new MapFrameQueue(options.BufferedFrames);
+        // One registration for the stream's life rather than one per wait (an idle stream waits for hours).
+        using var cancel = aborted.UnsafeRegister(static (state, token) => ((MapFrameQueue)state!).CancelReader(token), queue);
         var map = await networkMap.GetAsync(aborted);
         var system = context.RequestServices.GetRequiredService<ActorSystem>();
-        var session = system.ActorOf(MapSessionActor.Props(nodeId, map, channel.Writer, poll.WantsZstd, options.KeepAliveInterval));
+        var session = system.ActorOf(MapSessionActor.Props(nodeId, map, queue, poll.WantsZstd, options.KeepAliveInterval));
         var started = false;
         try
         {
-            await foreach (var frame in channel.Reader.ReadAllAsync(aborted))
+            while (await queue.WaitToReadAsync())
             {
                 if (!started)
                 {
@@ -135,11 +128,11 @@ public static partial class MapEndpoint
                 }
 
                 var body = context.Response.BodyWriter;
-                await frame.WriteToAsync(body, FlushEveryBytes, aborted);
-                // Everything already queued goes out with one flush: the batching of the stream.
-                while (channel.Reader.TryRead(out var next))
+                // Everything already queued goes out with one flush: the batching of the stream. The last, failed read
+                // clears the frame, so an idle stream holds none.
+                while (queue.TryRead(out var frame))
                 {
-                    await next.WriteToAsync(body, FlushEveryBytes, aborted);
+                    await frame.WriteToAsync(body, FlushEveryBytes, aborted);
                 }
 
                 await body.FlushAsync(aborted);
