@@ -13,7 +13,7 @@ namespace Headscale.Api.ControlProtocol;
 /// Takes plain ts2021 upgrades off a listener's connections before Kestrel's HTTP/1.1 server sees them (decision 0911).
 /// A control connection stays open for as long as its node is online; served as an HTTP/1.1 request it keeps Kestrel's
 /// connection, request and response headers, two contexts and the request's async frames for all that time (about
-/// 5 KiB each). The first bytes of each connection are looked at without consuming them: a well-formed
+/// 5 KiB per connection). The first bytes of each connection are looked at without consuming them: a well-formed
 /// <c>POST /ts2021</c> upgrade (<see cref="Ts2021UpgradeHead"/>) is answered here, anything else is handed to
 /// Kestrel untouched, which serves it (and refuses bad upgrades) as before.
 /// </summary>
