@@ -5,6 +5,29 @@ namespace Headscale.Actors.Tests.NetworkMap;
 public sealed class PeerIdSetTests
 {
     [Fact]
+    public void A_set_is_sized_to_the_slots_in_use_not_to_the_next_power_of_two()
+    {
+        var slots = new NodeSlots();
+        var viewers = Enumerable.Range(0, 3).Select(_ => new PeerIdSet(slots)).ToList();
+        // Nodes join one at a time and every viewer sees each of them, as with an allow-all policy.
+        for (long id = 1; id <= 5_000; id++)
+        {
+            foreach (var viewer in viewers)
+            {
+                viewer.Add(id);
+            }
+        }
+
+        var needed = (5_000 + 63) / 64;
+        Assert.All(viewers, viewer => Assert.InRange(viewer.Words, needed, needed + (needed / 16) + 1));
+        Assert.All(viewers, viewer => Assert.Equal(5_000, viewer.Ids().Count()));
+
+        var late = new PeerIdSet(slots);
+        late.AddSlot(4_999);
+        Assert.InRange(late.Words, needed, needed + (needed / 16) + 1);
+    }
+
+    [Fact]
     public void Ids_are_added_removed_and_listed_whatever_their_size()
     {
         var slots = new NodeSlots();
