@@ -93,7 +93,7 @@ internal sealed class RequestHeadCollector : IHpackHeaderHandler
             return;
         }
 
-        var text = Latin1(value);
+        var text = Text(value);
         if (name.SequenceEqual("content-length"u8))
         {
             if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
@@ -106,7 +106,7 @@ internal sealed class RequestHeadCollector : IHpackHeaderHandler
             ContentLength = length;
         }
 
-        var key = Latin1(name);
+        var key = Text(name);
         Headers![key] = StringValues.Concat(Headers[key], text);
     }
 
@@ -124,7 +124,7 @@ internal sealed class RequestHeadCollector : IHpackHeaderHandler
             return;
         }
 
-        var text = Latin1(value);
+        var text = Text(value);
         if (name.SequenceEqual(":method"u8))
         {
             Method = Once(Method, text, ":method");
@@ -194,4 +194,41 @@ internal sealed class RequestHeadCollector : IHpackHeaderHandler
     }
 
     private static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
+
+    /// <summary>
+    /// Header text as a string, shared for the names and values every Tailscale client sends: a map long poll keeps its
+    /// request's strings for hours, and thousands of them would otherwise each hold their own "POST" and
+    /// "/machine/map".
+    /// </summary>
+    private static string Text(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var known in KnownTexts)
+        {
+            if (known.Length == bytes.Length && Matches(known, bytes))
+            {
+                return known;
+            }
+        }
+
+        return Latin1(bytes);
+    }
+
+    private static bool Matches(string known, ReadOnlySpan<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (known[i] != bytes[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly string[] KnownTexts =
+    [
+        "GET", "POST", "http", "https", "/machine/map", "/machine/register", "/machine/set-dns", "/machine/id-token",
+        "content-type", "content-length", "accept-encoding", "user-agent", "application/json", "zstd", "gzip",
+    ];
 }
