@@ -8,8 +8,8 @@ namespace Headscale.Api.Hosting;
 /// into committed for an allocation rate that is gone: at 5,000 idle sessions, 420 MiB committed for a 200 MiB heap
 /// with no free space left in it (decision 0910). When the server has been quiet for a check interval and the collector
 /// has grown by half since it last gave memory back, this asks for one aggressive collection, which compacts and
-/// decommits what the heap does not use. Each collection is counted in <c>headscale_memory_reclaims_total</c>, with its
-/// pause and what it gave back.
+/// decommits what the heap does not use, and then has the C library give back its free native pages. Each collection
+/// is counted in <c>headscale_memory_reclaims_total</c>, with its pause and what the collector gave back.
 /// </summary>
 public sealed partial class MemoryReclaimer : BackgroundService
 {
@@ -124,8 +124,13 @@ public sealed partial class MemoryReclaimer : BackgroundService
         return new MemorySample(info.TotalCommittedBytes, info.HeapSizeBytes, GC.GetTotalAllocatedBytes());
     }
 
-    private static void CollectAggressively() =>
+    private static void CollectAggressively()
+    {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        // The storm's native allocations (JIT, sockets, compression contexts, its threads) were freed into the C
+        // library's arenas, which keep them as the collector kept its regions.
+        NativeHeap.Trim();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "gave {ReleasedMiB} MiB back to the system after a quiet interval ({CommittedMiB} MiB committed for a {HeapMiB} MiB heap; {PauseMs:F0} ms)")]
     private static partial void LogReclaimed(ILogger logger, long releasedMiB, long committedMiB, long heapMiB, double pauseMs);
