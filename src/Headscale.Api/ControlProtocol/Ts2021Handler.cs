@@ -109,6 +109,11 @@ public sealed class Ts2021Handler(
             await ServeAsync(
                 new WirePipe(transport.Input, transport.Output, OwnedByHost: true), initiation, _options.SendEarlyPayload, (remote, local), aborted, isWebSocket: false);
         }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // Gone before its 101 was written.
+            Log.HandshakeAborted(logger, remote?.Address, ex.Message);
+        }
         finally
         {
             statistics.ConnectionClosed();
