@@ -57,6 +57,17 @@ public sealed class MemoryReclaimerTests
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), MemoryReclaimer.SpacingAfter(TimeSpan.FromMilliseconds(pauseMs)));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-10)]
+    public void A_check_interval_that_is_not_positive_is_refused(int milliseconds)
+    {
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => new MemoryReclaimer(
+            NullLogger<MemoryReclaimer>.Instance, TimeProvider.System, TimeSpan.FromMilliseconds(milliseconds), () => default, () => { }));
+
+        Assert.Equal("checkInterval", refused.ParamName);
+    }
+
     [Fact]
     public async Task Each_collection_is_counted_with_its_pause_and_what_it_gave_back()
     {
